@@ -1,0 +1,91 @@
+"""python -m parity: replay every catalogue graph in micrograd_ref and torch, compare every node.
+
+Exit status: 0 all agree, 1 any mismatch, 2 usage or setup error.
+"""
+
+import argparse
+import fnmatch
+import sys
+import time
+
+USAGE_ERROR = 2
+
+
+def _select(names, patterns):
+    if not patterns:
+        return list(names)
+    chosen = [n for n in names if any(fnmatch.fnmatchcase(n, p) or n == p or n.startswith(p.rstrip("/") + "/")
+                                      for p in patterns)]
+    return chosen
+
+
+def run(argv=None):
+    p = argparse.ArgumentParser(prog="python -m parity", description=__doc__.strip().splitlines()[0])
+    p.add_argument("graphs", nargs="*", help="graph names or globs (e.g. 'seed/*', 'edge/pow*'); default all")
+    p.add_argument("--list", action="store_true", help="list the catalogue and exit")
+    p.add_argument("--random", type=int, default=0, metavar="N", help="also check N generated graphs")
+    p.add_argument("--seed", type=int, default=0, metavar="S", help="first seed of --random (seeds S..S+N-1)")
+    p.add_argument("--json", metavar="FILE", help="write a machine-readable report")
+    p.add_argument("--junit", metavar="FILE", help="write JUnit XML")
+    p.add_argument("--dot", metavar="DIR", help="write a Graphviz drawing of each failing graph")
+    p.add_argument("-q", "--quiet", action="store_true", help="only failures and the summary")
+    args = p.parse_args(argv)
+
+    from .catalogue import CATALOGUE, Entry, generated_cases
+    from .engines import TorchMissing, import_torch
+
+    if args.list:
+        for name, e in CATALOGUE.items():
+            print(f"{name:36s} {e.doc}")
+        return 0
+    names = _select(CATALOGUE, args.graphs)
+    if args.graphs and not names:
+        print(f"parity: no graph matches {' '.join(args.graphs)} (see python -m parity --list)", file=sys.stderr)
+        return USAGE_ERROR
+    if args.random < 0:
+        print("parity: --random takes N >= 0", file=sys.stderr)
+        return USAGE_ERROR
+    try:
+        import_torch()
+    except TorchMissing as exc:
+        print(f"parity: {exc}", file=sys.stderr)
+        return USAGE_ERROR
+
+    from . import report
+    from .harness import run_entry
+
+    entries = [CATALOGUE[n] for n in names]
+    if args.random:
+        seeds = range(args.seed, args.seed + args.random)
+        entries.append(Entry(f"random/seeds_{seeds.start}..{seeds.stop - 1}",
+                             lambda: generated_cases(seeds), "cases", tags=("random",)))
+    t0 = time.perf_counter()
+    results = [run_entry(e) for e in entries]
+    seconds = time.perf_counter() - t0
+    if not args.quiet:
+        print(report.table(results))
+    bad = report.failures(results)
+    if bad:
+        print("\nMismatches:\n" + bad)
+        for r in results:
+            if r.name.startswith("random/"):
+                for graph, tape, _, _ in r.failing_tapes:
+                    print(f"\nReproduce {graph} (runnable micrograd_ref program):\n" + tape.to_python(graph))
+    if args.json:
+        report.write_json(args.json, results, seconds)
+    if args.junit:
+        report.write_junit(args.junit, results)
+    if args.dot:
+        for path in report.write_dots(args.dot, results):
+            print(f"wrote {path}")
+    print(report.summary(results, seconds))
+    return 0 if all(r.ok for r in results) else 1
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in ("spec", "export", "check-port"):
+        from . import porting
+
+        return porting.main(argv)
+    return run(argv)
