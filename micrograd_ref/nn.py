@@ -69,6 +69,8 @@ class MLP(Module):
     """MLP(nin, [h1, ..., nout]): hidden layers use `activation`, the last layer is linear."""
 
     def __init__(self, nin, nouts, seed=None, activation="relu", rng=None):
+        if activation not in ("relu", "tanh"):
+            raise ValueError(f"hidden activation must be 'relu' or 'tanh', got {activation!r}")
         if rng is None:
             rng = random.Random(seed)
         elif seed is not None:

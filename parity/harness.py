@@ -27,6 +27,7 @@ class GraphResult:
     digest: str = ""  # sha256 of micrograd_ref's data and grads (bit-identical across runs)
     failing_tapes: list = field(default_factory=list)  # (case, tape, engine values, bad node ids)
     error: str = ""
+    suspects: list = field(default_factory=list)  # "op X at node #i: ..." diagnoses
 
     @property
     def ok(self):
@@ -37,7 +38,8 @@ class GraphResult:
             "name": self.name, "ok": self.ok, "nodes": self.nodes, "cases": self.cases,
             "max_abs_error": self.max_abs, "max_rel_error": self.max_rel,
             "checks": self.checks, "seconds": round(self.seconds, 4), "digest": self.digest,
-            "error": self.error, "mismatches": [m.as_dict() for m in self.mismatches],
+            "error": self.error, "suspects": self.suspects,
+            "mismatches": [m.as_dict() for m in self.mismatches],
         }
 
 
@@ -82,6 +84,8 @@ def _finite_differences(res, graph, tape, eng):
         up = tape.evaluate({i: x + h})[tape.output]
         down = tape.evaluate({i: x - h})[tape.output]
         fd = (up - down) / (2 * h)
+        if not math.isfinite(fd):
+            continue  # not smooth here (log of a negative, a pole): the oracle does not apply
         g = eng.grad[i]
         if not abs(g - fd) <= FD_ATOL + FD_RTOL * abs(fd):
             bad.add(i)
@@ -97,10 +101,45 @@ def _digest(h, eng):
 from .compare import EXACT as _EXACT  # noqa: E402
 
 
+def diagnose(tape, mismatches):
+    """Name the op that most likely went wrong.
+
+    Forward: the first node (in tape order) whose data disagrees while all its
+    inputs' data agree computed its forward wrongly. Backward: a node whose data
+    and grad agree but one of whose inputs' grad disagrees, while every other
+    consumer of that input agrees, sent a wrong gradient.
+    """
+    bad_data = {m.node for m in mismatches if m.quantity == "data"}
+    bad_grad = {m.node for m in mismatches if m.quantity.startswith("grad")}
+    for i in sorted(bad_data):
+        n = tape.nodes[i]
+        if n.op is not None and not (set(n.inputs) & bad_data):
+            return [f"forward of '{n.op}' at node {tape.name_of(i)}: its inputs agree, its output does not"]
+    if bad_data:
+        return []
+    suspects = []
+    for n in tape.nodes:
+        if n.op is None or n.id in bad_grad:
+            continue
+        wrong = [i for i in n.inputs if i in bad_grad]
+        if wrong:
+            names = ", ".join(tape.name_of(i) for i in dict.fromkeys(wrong))
+            suspects.append(f"backward of '{n.op}' at node {tape.name_of(n.id)}: its grad agrees, "
+                            f"the grad it sends to {names} does not")
+    if not suspects and bad_grad:
+        suspects.append("gradient accumulation: every op's grad agrees locally, yet sums over several paths do not")
+    return suspects[:3]
+
+
 def check_tape(res, graph, tape, tol, smooth=False):
     eng = run_micrograd_ref(tape)
     ref = run_torch(tape)
+    n_before = len(res.mismatches)
     bad = _compare_nodes(res, graph, tape, eng, ref, tol)
+    if bad:
+        for s in diagnose(tape, res.mismatches[n_before:]):
+            if len(res.suspects) < 5 and f"{graph}: {s}" not in res.suspects:
+                res.suspects.append(f"{graph}: {s}")
     bad |= _twice(res, graph, tape, eng)
     if smooth and len(tape) <= FD_MAX_NODES:
         bad |= _finite_differences(res, graph, tape, eng)

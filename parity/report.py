@@ -24,6 +24,8 @@ def failures(results, limit=20):
     for r in results:
         if r.error:
             lines.append(f"{r.name}: ERROR {r.error}")
+        for sus in r.suspects:
+            lines.append(f"likely culprit: {sus}")
         for m in r.mismatches[:limit]:
             lines.append(str(m))
         if len(r.mismatches) > limit:

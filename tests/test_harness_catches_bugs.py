@@ -1,0 +1,153 @@
+"""The harness must fail on a broken engine, and name the op.
+
+Each test plants one bug in micrograd_ref (a row of the op table, or the backward
+loop), runs the harness, and asserts a FAIL that names the culprit. The bugs are
+generated systematically: every op, every input's gradient, several kinds of
+single-point arithmetic mistake, plus a one-ulp-scale bias in every forward.
+"""
+
+import contextlib
+import math
+
+import pytest
+
+import micrograd_ref.engine as engine
+from micrograd_ref import OPS
+from parity.catalogue import CATALOGUE
+from parity.harness import run_entry
+
+pytestmark = pytest.mark.usefixtures("torch")
+
+
+@contextlib.contextmanager
+def planted(op, **fields):
+    """Temporarily replace fields (forward/backward) of an op table row."""
+    row = OPS[op]
+    saved = {k: getattr(row, k) for k in fields}
+    for k, v in fields.items():
+        object.__setattr__(row, k, v)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            object.__setattr__(row, k, v)
+
+
+GRAD_BUGS = {
+    "flipped sign": lambda g: -g,
+    "dropped": lambda g: 0.0,
+    "off by 1e-9": lambda g: g * (1 + 1e-9),
+    "doubled": lambda g: g + g,
+}
+
+
+def grad_mutant(op, position, bug):
+    original = OPS[op].backward
+
+    def backward(*args):
+        grads = list(original(*args))
+        grads[position] = GRAD_BUGS[bug](grads[position])
+        return tuple(grads)
+
+    return backward
+
+
+def assert_caught(op, results):
+    bad = [r for r in results if not r.ok]
+    assert bad, "the harness passed a broken engine"
+    text = "\n".join(s for r in bad for s in r.suspects)
+    assert f"'{op}'" in text, f"failure does not name {op}:\n{text}"
+
+
+CASES = [(op, pos, bug) for op in sorted(OPS) for pos in range(OPS[op].arity) for bug in GRAD_BUGS]
+
+
+@pytest.mark.parametrize("op, position, bug", CASES, ids=[f"{o}-input{p}-{b.replace(' ', '_')}" for o, p, b in CASES])
+def test_harness_catches_a_wrong_derivative_and_names_the_op(op, position, bug):
+    with planted(op, backward=grad_mutant(op, position, bug)):
+        results = [run_entry(CATALOGUE[f"edge/{op}"], keep_failing=False)]
+    assert_caught(op, results)
+
+
+@pytest.mark.parametrize("op", sorted(OPS))
+def test_harness_catches_a_one_ulp_bias_in_any_forward(op):
+    original = OPS[op].forward
+    with planted(op, forward=lambda *a: math.nextafter(original(*a), math.inf)):
+        results = [run_entry(CATALOGUE[f"edge/{op}"], keep_failing=False)]
+    bad = [r for r in results if not r.ok]
+    assert bad
+    assert any(f"forward of '{op}'" in s for r in bad for s in r.suspects)
+
+
+def test_harness_catches_a_wrong_tie_rule_in_max():
+    def winner_takes_all(g, out, a, b):
+        return (0.0 if a < b else g, 0.0 if a >= b else g)
+
+    with planted("maximum", backward=winner_takes_all):
+        results = [run_entry(CATALOGUE["edge/maximum"], keep_failing=False)]
+    assert_caught("maximum", results)
+    assert any("0.5" in str(m.reference) for m in results[0].mismatches)
+
+
+def test_harness_catches_a_missing_accumulation_on_reused_nodes(monkeypatch):
+    source = engine.Value.backward
+
+    def overwriting_backward(self):
+        # the classic bug: `=` instead of `+=`, so a node used twice keeps only one path
+        consumers, stack = {}, [self]
+        while stack:
+            node = stack.pop()
+            for p in node._prev:
+                k = id(p)
+                if k in consumers:
+                    consumers[k] += 1
+                else:
+                    consumers[k] = 1
+                    stack.append(p)
+        upstream, ready = {id(self): 1.0}, [self]
+        while ready:
+            node = ready.pop()
+            g = upstream.pop(id(node))
+            node.grad += g
+            if node._op is None:
+                continue
+            ps = node._prev
+            datas = [p.data for p in ps]
+            grads = node._op.backward(g, node.data, *datas, *node._params)
+            for p, gp in zip(ps, grads):
+                upstream[id(p)] = gp  # BUG
+                consumers[id(p)] -= 1
+                if consumers[id(p)] == 0:
+                    ready.append(p)
+
+    monkeypatch.setattr(engine.Value, "backward", overwriting_backward)
+    results = [run_entry(CATALOGUE[n], keep_failing=False)
+               for n in ("seed/chain_rule/reuse_b_add", "seed/chain_rule/reuse_b_mul", "random/fixed_40")]
+    assert all(not r.ok for r in results)
+    monkeypatch.setattr(engine.Value, "backward", source)
+    assert all(run_entry(CATALOGUE[n]).ok for n in ("seed/chain_rule/reuse_b_add",))
+
+
+def test_harness_catches_an_operator_wired_to_the_wrong_op(monkeypatch):
+    # graphs are replayed through the engine's public operators, so a mis-wired one shows
+    monkeypatch.setattr(engine.Value, "__sub__", lambda self, other: engine._apply2(OPS["add"], self, other, "-"))
+    r = run_entry(CATALOGUE["seed/cost"], keep_failing=False)
+    assert not r.ok
+    assert any("forward of 'sub'" in s for s in r.suspects)
+
+
+def test_a_crash_in_the_engine_is_a_fail_of_that_graph_not_of_the_harness():
+    def boom(*args):
+        raise ZeroDivisionError("planted")
+
+    with planted("tanh", forward=boom):
+        r = run_entry(CATALOGUE["seed/tanh_neuron"])
+    assert not r.ok and "ZeroDivisionError: planted" in r.error
+
+
+def test_mismatch_message_names_graph_node_quantity_both_values_and_difference():
+    with planted("mul", backward=grad_mutant("mul", 0, "flipped sign")):
+        r = run_entry(CATALOGUE["seed/L_graph"])
+    text = "\n".join(map(str, r.mismatches))
+    assert "seed/L_graph: node #1 'b' (leaf): grad micrograd_ref=4.0 torch=-4.0 difference=8.0" in text
+    assert any("backward of 'mul'" in s for s in r.suspects)
