@@ -239,7 +239,7 @@ def full_report(records, mem=(), meta=None):
                  "topological sort: RecursionError past ~1000 chained ops; Python float errors on special values).")
     t = targets(records, mem)
     if t:
-        parts.append("### Targets\n\n" + md_table(["target", "measured", ""], t))
+        parts.append("### Targets\n\n" + md_table(["target", "measured", "verdict"], t))
     parts.append("### Catalogue graphs\n\n" + catalogue_table(records))
     f = floats_table(records)
     if f:
