@@ -95,7 +95,7 @@ MUL = _row(
 )
 
 DIV = _row(
-    name="div", symbol="/", arity=2, math="a / b",
+    name="div", symbol="/", arity=2, math="div(a, b)",
     forward=floats.div,
     backward=lambda g, out, a, b: (floats.div(g, b), -g * floats.div(floats.div(a, b), b)),
     grads=("g / b", "-g * ((a / b) / b)"),
@@ -115,13 +115,13 @@ NEG = _row(
 )
 
 POW = _row(
-    name="pow", symbol="**", arity=2, math="a ** b",
+    name="pow", symbol="**", arity=2, math="pow(a, b)",
     forward=floats.pow,
     backward=lambda g, out, a, b: (
         0.0 if b == 0.0 else g * (b * floats.pow(a, b - 1.0)),
         g * (0.0 if (a == 0.0 and b >= 0.0) else out * floats.log(a)),
     ),
-    grads=("0 if b == 0 else g * (b * a ** (b - 1))", "g * (0 if (a == 0 and b >= 0) else out * log(a))"),
+    grads=("0 if b == 0 else g * (b * pow(a, b - 1))", "g * (0 if (a == 0 and b >= 0) else out * log(a))"),
     spelling="a ** b",
     conventions=(
         "Both base and exponent are Values (v ** w, 2 ** v). Forward is C99 pow: 0 ** 0 = 1, 0 ** negative = inf (-inf for -0.0 and an odd integer exponent), negative ** non-integer = nan, overflow = +-inf, nan ** 0 = 1, 1 ** nan = 1.",
@@ -130,10 +130,10 @@ POW = _row(
 )
 
 POW_SCALAR = _row(
-    name="pow_scalar", symbol="**k", arity=1, params=("k",), math="a ** k  (k a plain number)",
+    name="pow_scalar", symbol="**k", arity=1, params=("k",), math="pow_scalar(a, k)",
     forward=floats.pow_scalar,
     backward=lambda g, out, a, k: (0.0 if k == 0.0 else g * (k * floats.pow_scalar(a, k - 1.0)),),
-    grads=("0 if k == 0 else g * (k * a ** (k - 1))",),
+    grads=("0 if k == 0 else g * (k * pow_scalar(a, k - 1))",),
     spelling="a ** k",
     conventions=(
         "The exponent is a plain number, not a graph node (v ** 2). As torch's pow(Tensor, Scalar): k = 2 is a * a, k = 3 is a * a * a, k = 0.5 is sqrt(a), k = -0.5 is 1 / sqrt(a), k = -1 is 1 / a, k = -2 is 1 / (a * a); any other k is C pow. So (-0.0) ** 0.5 = -0.0 and (-inf) ** 0.5 = nan, unlike C pow.",
@@ -142,7 +142,7 @@ POW_SCALAR = _row(
 )
 
 RELU = _row(
-    name="relu", symbol="ReLU", arity=1, math="max(a, 0)",
+    name="relu", symbol="ReLU", arity=1, math="0 if a < 0 else a",
     forward=lambda a: 0.0 if a < 0.0 else a,
     backward=lambda g, out, a: (0.0 if out <= 0.0 else g,),
     grads=("0 if out <= 0 else g",),
@@ -163,7 +163,7 @@ TANH = _row(
 )
 
 EXP = _row(
-    name="exp", symbol="exp", arity=1, math="e ** a",
+    name="exp", symbol="exp", arity=1, math="exp(a)",
     forward=floats.exp,
     backward=lambda g, out, a: (g * out,),
     grads=("g * out",),
@@ -172,7 +172,7 @@ EXP = _row(
 )
 
 LOG = _row(
-    name="log", symbol="log", arity=1, math="ln(a)",
+    name="log", symbol="log", arity=1, math="log(a)",
     forward=floats.log,
     backward=lambda g, out, a: (floats.div(g, a),),
     grads=("g / a",),
@@ -183,7 +183,7 @@ LOG = _row(
 )
 
 SIGMOID = _row(
-    name="sigmoid", symbol="σ", arity=1, math="1 / (1 + e ** -a)",
+    name="sigmoid", symbol="σ", arity=1, math="sigmoid(a) = 1 / (1 + exp(-a))",
     forward=floats.sigmoid,
     backward=lambda g, out, a: (g * (1.0 - out) * out,),
     grads=("g * (1 - out) * out",),
@@ -192,7 +192,7 @@ SIGMOID = _row(
 )
 
 MAXIMUM = _row(
-    name="maximum", symbol="max", arity=2, math="max(a, b)",
+    name="maximum", symbol="max", arity=2, math="a if (a >= b or a is nan) else b",
     forward=_maximum,
     backward=lambda g, out, a, b: (
         0.0 if a < b else (g / 2.0 if a == b else g),
@@ -207,7 +207,7 @@ MAXIMUM = _row(
 )
 
 MINIMUM = _row(
-    name="minimum", symbol="min", arity=2, math="min(a, b)",
+    name="minimum", symbol="min", arity=2, math="a if (a <= b or a is nan) else b",
     forward=_minimum,
     backward=lambda g, out, a, b: (
         0.0 if a > b else (g / 2.0 if a == b else g),

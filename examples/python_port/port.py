@@ -1,0 +1,54 @@
+"""micrograd_ref behind the check-port line protocol (docs/SPEC.md, "Conformance protocol").
+
+    python -m parity check-port -- python examples/python_port/port.py
+
+Reads one graph per line on stdin, replays it with micrograd_ref's public API,
+runs backward() from the output and prints one line: the data and grad of every node.
+"""
+
+import json
+import math
+import os
+import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+
+import micrograd_ref  # noqa: E402
+from micrograd_ref import OPS, Value  # noqa: E402
+
+
+def num(x):
+    return "nan" if math.isnan(x) else ("inf" if x == math.inf else "-inf" if x == -math.inf else x)
+
+
+def parse(v):
+    return {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}[v] if isinstance(v, str) else float(v)
+
+
+def run(graph):
+    vals = []
+    for node in graph["nodes"]:
+        if node["op"] == "leaf":
+            vals.append(Value(parse(node["value"]), label=node.get("label", "")))
+        else:
+            op = OPS[node["op"]]
+            params = [parse(p) for p in node.get("params", [])]
+            vals.append(op.call(micrograd_ref, *(vals[i] for i in node["inputs"]), *params))
+    vals[graph["output"]].backward()
+    return {"data": [num(v.data) for v in vals], "grad": [num(v.grad) for v in vals]}
+
+
+def main():
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        try:
+            answer = run(json.loads(line))
+        except Exception as exc:  # report, keep serving
+            answer = {"error": f"{type(exc).__name__}: {exc}"}
+        sys.stdout.write(json.dumps(answer, separators=(",", ":")) + "\n")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,154 @@
+"""Golden vectors: the catalogue as language-neutral JSON, with torch float64's data and grad of every node.
+
+Numbers: finite doubles are JSON numbers written with the shortest round-trip
+repr (any correct parser recovers the exact double, -0.0 included); the three
+specials are the strings "inf", "-inf" and "nan".
+"""
+
+import json
+import math
+import os
+
+from micrograd_ref.ops import OPS
+
+from .catalogue import CATALOGUE, TRAINING, build_tape, cases_of
+from .compare import DEFAULT
+from .engines import run_torch
+from .tape import Node, Tape
+
+FORMAT = "micrograd_ref-golden/1"
+
+
+def num(x):
+    if math.isnan(x):
+        return "nan"
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    return float(x)
+
+
+def from_num(v):
+    if isinstance(v, str):
+        return {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}[v]
+    return float(v)
+
+
+def tape_nodes(tape):
+    out = []
+    for n in tape.nodes:
+        if n.op is None:
+            d = {"id": n.id, "op": "leaf", "value": num(n.data)}
+            if n.const:
+                d["const"] = True
+        else:
+            d = {"id": n.id, "op": n.op, "inputs": list(n.inputs)}
+            if n.params:
+                d["params"] = [num(p) for p in n.params]
+        if n.label:
+            d["label"] = n.label
+        out.append(d)
+    return out
+
+
+def tape_from_nodes(nodes, output):
+    t = Tape()
+    for d in nodes:
+        if d["op"] == "leaf":
+            t.nodes.append(Node(d["id"], None, label=d.get("label", ""), data=from_num(d["value"]),
+                                const=d.get("const", False)))
+        else:
+            if d["op"] not in OPS:
+                raise ValueError(f"unknown op {d['op']!r}")
+            t.nodes.append(Node(d["id"], d["op"], tuple(d["inputs"]), tuple(from_num(p) for p in d.get("params", ())),
+                                d.get("label", "")))
+    t.output = output
+    return t
+
+
+def graph_doc(case, tape, expected):
+    return {"case": case, "output": tape.output, "nodes": tape_nodes(tape),
+            "expected": {"data": [num(x) for x in expected.data], "grad": [num(x) for x in expected.grad]}}
+
+
+def entry_graphs(entry):
+    """[(case, tape, torch result)] for an entry; training entries give one graph per SGD step."""
+    if entry.kind != "training":
+        return [(case, tape, run_torch(tape)) for case, tape in cases_of(entry)]
+    cfg = TRAINING[entry.name]
+    tape = build_tape(entry)
+    params = [n.id for n in tape.nodes if n.op is None and n.label.startswith("L")]
+    graphs = []
+    for step in range(cfg["steps"]):
+        snapshot = Tape([Node(**vars(n)) for n in tape.nodes], tape.output)
+        ref = run_torch(snapshot)
+        graphs.append((f"step {step}", snapshot, ref))
+        for i in params:
+            tape.nodes[i].data = tape.nodes[i].data - cfg["lr"] * ref.grad[i]
+    return graphs
+
+
+def entry_doc(entry):
+    tol = entry.tol
+    return {
+        "format": FORMAT,
+        "name": entry.name,
+        "kind": entry.kind,
+        "doc": entry.doc,
+        "tolerance": {"exact": tol.exact, "rtol": tol.rtol, "atol": tol.atol},
+        "graphs": [graph_doc(c, t, r) for c, t, r in entry_graphs(entry)],
+    }
+
+
+def filename(name):
+    return name.replace("/", "__") + ".json"
+
+
+def dumps(doc):
+    """Stable, diff-friendly JSON: one node (and one expected row) per line."""
+    lines = ["{"]
+    head = {k: v for k, v in doc.items() if k != "graphs"}
+    for k, v in head.items():
+        lines.append(f"  {json.dumps(k)}: {json.dumps(v)},")
+    lines.append('  "graphs": [')
+    for gi, g in enumerate(doc["graphs"]):
+        lines.append("    {")
+        lines.append(f'      "case": {json.dumps(g["case"])}, "output": {g["output"]},')
+        lines.append('      "nodes": [')
+        lines.append(",\n".join("        " + json.dumps(n, separators=(",", ":")) for n in g["nodes"]))
+        lines.append("      ],")
+        lines.append('      "expected": {')
+        lines.append('        "data": ' + json.dumps(g["expected"]["data"], separators=(",", ":")) + ",")
+        lines.append('        "grad": ' + json.dumps(g["expected"]["grad"], separators=(",", ":")))
+        lines.append("      }")
+        lines.append("    }" + ("," if gi < len(doc["graphs"]) - 1 else ""))
+    lines.append("  ]")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def export(directory, names=None):
+    os.makedirs(directory, exist_ok=True)
+    index = {"format": FORMAT, "default_tolerance": {"rtol": DEFAULT.rtol, "atol": DEFAULT.atol}, "entries": []}
+    for name, entry in CATALOGUE.items():
+        if names and name not in names:
+            continue
+        doc = entry_doc(entry)
+        with open(os.path.join(directory, filename(name)), "w") as f:
+            f.write(dumps(doc))
+        index["entries"].append({"name": name, "file": filename(name), "graphs": len(doc["graphs"]),
+                                 "nodes": sum(len(g["nodes"]) for g in doc["graphs"])})
+    with open(os.path.join(directory, "index.json"), "w") as f:
+        json.dump(index, f, indent=1)
+        f.write("\n")
+    return index
+
+
+def load(directory):
+    """[(entry doc)] from an exported directory, in index order."""
+    with open(os.path.join(directory, "index.json")) as f:
+        index = json.load(f)
+    docs = []
+    for e in index["entries"]:
+        with open(os.path.join(directory, e["file"])) as f:
+            docs.append(json.load(f))
+    return docs
