@@ -1,0 +1,164 @@
+"""The porting kit: the spec, the golden vectors and the conformance runner."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from micrograd_ref import OPS
+from parity.spec import op_names_in, render
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+GOLDEN = os.path.join(ROOT, "golden")
+
+
+def read(*parts):
+    with open(os.path.join(ROOT, *parts)) as f:
+        return f.read()
+
+
+# --- the spec -----------------------------------------------------------------------
+
+def test_spec_has_a_section_for_every_op_and_no_other():
+    assert op_names_in(read("docs", "SPEC.md")) == list(OPS)
+
+
+def test_committed_spec_is_the_fresh_render_of_the_op_table():
+    assert read("docs", "SPEC.md") == render(), "docs/SPEC.md is stale: run `make golden`"
+
+
+def test_spec_states_every_op_formula_and_convention():
+    spec = read("docs", "SPEC.md")
+    for op in OPS.values():
+        for text in (op.math, *op.grads, *op.conventions):
+            assert text in spec, (op.name, text)
+
+
+# --- golden vectors ----------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def fresh_export(tmp_path_factory):
+    pytest.importorskip("torch")
+    from parity.golden import export
+
+    out = tmp_path_factory.mktemp("golden")
+    export(str(out))
+    return out
+
+
+def test_committed_golden_vectors_equal_a_fresh_export(fresh_export):
+    committed = sorted(f for f in os.listdir(GOLDEN) if f != "schema.json")
+    assert committed == sorted(os.listdir(fresh_export))
+    stale = [f for f in committed if read("golden", f) != (fresh_export / f).read_text()]
+    assert not stale, f"golden vectors changed: {stale}; review the diff and run `make golden`"
+
+
+def test_golden_vectors_validate_against_the_published_schema():
+    jsonschema = pytest.importorskip("jsonschema")
+    schema = json.loads(read("golden", "schema.json"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema)
+    index = json.loads(read("golden", "index.json"))
+    for entry in index["entries"]:
+        doc = json.loads(read("golden", entry["file"]))
+        errors = list(validator.iter_errors(doc))
+        assert not errors, (entry["file"], errors[0].message)
+        for g in doc["graphs"]:
+            n = len(g["nodes"])
+            assert [node["id"] for node in g["nodes"]] == list(range(n))
+            assert len(g["expected"]["data"]) == n == len(g["expected"]["grad"])
+            assert all(i < node["id"] for node in g["nodes"] for i in node.get("inputs", []))
+
+
+def test_golden_covers_the_whole_catalogue():
+    from parity.catalogue import CATALOGUE
+
+    index = json.loads(read("golden", "index.json"))
+    assert [e["name"] for e in index["entries"]] == list(CATALOGUE)
+
+
+def test_golden_numbers_round_trip_exactly_including_specials():
+    doc = json.loads(read("golden", "edge__div.json"))
+    values = [v for g in doc["graphs"] for v in g["expected"]["data"]]
+    assert {"inf", "-inf", "nan"} <= {v for v in values if isinstance(v, str)}
+    from parity.golden import from_num, num
+
+    for v in values:
+        assert num(from_num(v)) == v or v == "nan"
+
+
+# --- the conformance runner ------------------------------------------------------------------
+
+def check_port(*args, timeout=None):
+    cmd = [sys.executable, "-m", "parity", "check-port", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=timeout)
+
+
+def test_python_port_passes_every_golden_graph(tmp_path):
+    r = check_port("--json", str(tmp_path / "r.json"), "--junit", str(tmp_path / "r.xml"), "--",
+                   sys.executable, "examples/python_port/port.py")
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr
+    assert "all agree" in r.stdout
+    assert json.loads((tmp_path / "r.json").read_text())["ok"]
+
+
+NODE = shutil.which("node")
+
+
+@pytest.mark.skipif(NODE is None, reason="Node.js not installed")
+def test_js_port_written_from_the_spec_passes_every_golden_graph():
+    r = check_port("--", NODE, "examples/js_port/port.js")
+    assert r.returncode == 0, r.stdout[-3000:] + r.stderr
+
+
+@pytest.mark.skipif(NODE is None, reason="Node.js not installed")
+def test_js_port_passes_its_generator_self_test():
+    r = subprocess.run([NODE, "examples/js_port/port.js", "--selftest"], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0 and "selftest ok" in r.stdout
+
+
+@pytest.mark.skipif(NODE is None, reason="Node.js not installed")
+def test_runner_names_the_op_of_a_bug_planted_in_the_js_port(tmp_path):
+    source = read("examples", "js_port", "port.js")
+    row = "  mul: (g, out, a, b) => [g * b, g * a],"
+    assert row in source
+    (tmp_path / "port.js").write_text(source.replace(row, "  mul: (g, out, a, b) => [g * b, -g * a],"))
+    r = check_port("seed/*", "--", NODE, str(tmp_path / "port.js"))
+    assert r.returncode == 1
+    assert "likely culprit" in r.stdout and "backward of 'mul'" in r.stdout
+    assert "port=" in r.stdout and "torch=" in r.stdout
+
+
+PORTS = {
+    "crash": "import sys\nsys.stdin.readline()\nsys.exit(3)\n",
+    "hang": "import sys, time\nsys.stdin.readline()\ntime.sleep(60)\n",
+    "garbage": "import sys\nfor line in sys.stdin:\n    print('hello', flush=True)\n",
+    "short": "import sys, json\nfor line in sys.stdin:\n    print(json.dumps({'data': [1.0], 'grad': [1.0]}), flush=True)\n",
+    "error": "import sys, json\nfor line in sys.stdin:\n    print(json.dumps({'error': 'not implemented'}), flush=True)\n",
+}
+
+
+@pytest.mark.parametrize("kind, message", [
+    ("crash", "port exited with code 3"),
+    ("hang", "port timed out after 1s"),
+    ("garbage", "not a JSON line"),
+    ("short", "must be a list of 6 numbers"),
+    ("error", "port reported an error: not implemented"),
+])
+def test_runner_survives_a_port_that_crashes_hangs_or_prints_garbage(tmp_path, kind, message):
+    port = tmp_path / f"{kind}.py"
+    port.write_text(PORTS[kind])
+    r = check_port("--timeout", "1", "seed/toy_max", "seed/L_graph", "--", sys.executable, str(port), timeout=60)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "Traceback" not in r.stdout + r.stderr
+    assert message in r.stdout
+    assert r.stdout.count("ERROR") >= 2  # each graph is its own FAIL; the port was restarted for the next
+
+
+def test_runner_usage_errors_exit_2():
+    assert check_port("seed/toy_max").returncode == 2  # no -- CMD
+    assert check_port("no/such", "--", sys.executable, "-c", "pass").returncode == 2
+    assert check_port("--", "/no/such/program").returncode == 2
