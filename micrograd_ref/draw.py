@@ -49,7 +49,7 @@ def to_dot(root, rankdir="LR", number_format="%.4f", highlight=None):
             attrs = ', color=red, fontcolor=red, penwidth=2'
         lines.append(f'  {name[id(n)]} [shape=record, label="{{ {" | ".join(fields)} }}"{attrs}];')
         if n._op is not None:
-            symbol = n._op.symbol + (" " + " ".join(repr(p) for p in n._params) if n._params else "")
+            symbol = " ".join([n._op.symbol, *(repr(p) for p in n.params)])
             lines.append(f'  {name[id(n)]}_op [label="{_escape(symbol)}"];')
             lines.append(f"  {name[id(n)]}_op -> {name[id(n)]};")
     for parent, child in edges:

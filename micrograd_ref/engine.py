@@ -6,8 +6,7 @@ nodes from that table and runs the one backward loop over them.
 
 import numbers
 
-from . import ops as _ops
-from .ops import OPS, Op
+from .ops import ADD, DIV, EXP, LOG, MUL, NEG, OPS, POW, POW_SCALAR, RELU, SIGMOID, SUB, TANH, MAXIMUM, MINIMUM, Op
 
 
 def _type_error(what, other):
@@ -28,80 +27,110 @@ def _as_float(x, what):
 class Value:
     """A scalar node: data, grad, the op that made it and the nodes it was made from."""
 
-    __slots__ = ("data", "grad", "label", "_prev", "_op", "_params")
+    # Inputs are two slots, not a tuple: one GC-tracked object per node instead of two
+    # halves the garbage collector's work while a graph is built (see README, Performance).
+    __slots__ = ("data", "grad", "label", "_op", "_a", "_b", "_up", "_seen")
     __array_ufunc__ = None  # numpy scalars and arrays defer to Value's reflected operators
 
-    def __init__(self, data, label="", _prev=(), _op=None, _params=()):
+    def __init__(self, data, label="", _op=None, _a=None, _b=None):
         self.data = data if type(data) is float else _as_float(data, "Value()")
         self.grad = 0.0
         self.label = label
-        self._prev = _prev  # input nodes, in the op's argument order
-        self._op = _op  # the ops.Op that made this node; None for a leaf
-        self._params = _params  # plain-number op parameters (the k of v ** k)
+        self._op = _op  # the ops.Op row that made this node (bound to k for v ** k); None for a leaf
+        self._a = _a  # first input node (None for a leaf)
+        self._b = _b  # second input node (None for a leaf or a one-input op)
+        self._up = 0.0  # backward's scratch: gradient received so far in the current backward()
+        self._seen = 0  # backward's scratch: consumers still to report in the current backward()
 
     @property
     def op(self):
         """Name of the op that made this node ('' for a leaf)."""
         return self._op.name if self._op is not None else ""
 
+    @property
+    def _prev(self):
+        """The input nodes, in the op's argument order."""
+        if self._b is not None:
+            return (self._a, self._b)
+        return (self._a,) if self._a is not None else ()
+
+    @property
+    def params(self):
+        """Plain-number parameters of the op (the k of v ** k), else ()."""
+        return self._op.args if self._op is not None else ()
+
     def __repr__(self):
         label = f", label={self.label!r}" if self.label else ""
         return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
 
-    # -- arithmetic: every operator is one row of the op table -----------------
+    # -- arithmetic: every operator applies one row of the op table ------------------
+    # (spelled out per operator, without a generic helper: this is the engine's hot path)
 
     def __add__(self, other):
-        return _apply2(_ops.ADD, self, other, "+")
+        if type(other) is not Value:
+            other = _value(other, "+")
+        return Value(ADD.forward(self.data, other.data), "", ADD, self, other)
 
     def __radd__(self, other):
-        return _apply2(_ops.ADD, other, self, "+")
+        other = _value(other, "+")
+        return Value(ADD.forward(other.data, self.data), "", ADD, other, self)
 
     def __sub__(self, other):
-        return _apply2(_ops.SUB, self, other, "-")
+        if type(other) is not Value:
+            other = _value(other, "-")
+        return Value(SUB.forward(self.data, other.data), "", SUB, self, other)
 
     def __rsub__(self, other):
-        return _apply2(_ops.SUB, other, self, "-")
+        other = _value(other, "-")
+        return Value(SUB.forward(other.data, self.data), "", SUB, other, self)
 
     def __mul__(self, other):
-        return _apply2(_ops.MUL, self, other, "*")
+        if type(other) is not Value:
+            other = _value(other, "*")
+        return Value(MUL.forward(self.data, other.data), "", MUL, self, other)
 
     def __rmul__(self, other):
-        return _apply2(_ops.MUL, other, self, "*")
+        other = _value(other, "*")
+        return Value(MUL.forward(other.data, self.data), "", MUL, other, self)
 
     def __truediv__(self, other):
-        return _apply2(_ops.DIV, self, other, "/")
+        if type(other) is not Value:
+            other = _value(other, "/")
+        return Value(DIV.forward(self.data, other.data), "", DIV, self, other)
 
     def __rtruediv__(self, other):
-        return _apply2(_ops.DIV, other, self, "/")
+        other = _value(other, "/")
+        return Value(DIV.forward(other.data, self.data), "", DIV, other, self)
 
     def __pow__(self, other):
-        if type(other) is Value or isinstance(other, Value):
-            return _apply2(_ops.POW, self, other, "**")
-        k = _as_float(other, "**")
-        return Value(_ops.POW_SCALAR.forward(self.data, k), "", (self,), _ops.POW_SCALAR, (k,))
+        if isinstance(other, Value):
+            return Value(POW.forward(self.data, other.data), "", POW, self, other)
+        op = POW_SCALAR.bind(_as_float(other, "**"))  # v ** 2: the exponent is a parameter, not a node
+        return Value(op.forward(self.data), "", op, self)
 
     def __rpow__(self, other):
-        return _apply2(_ops.POW, other, self, "**")
+        other = _value(other, "**")
+        return Value(POW.forward(other.data, self.data), "", POW, other, self)
 
     def __neg__(self):
-        return _apply1(_ops.NEG, self)
+        return Value(NEG.forward(self.data), "", NEG, self)
 
     def relu(self):
-        return _apply1(_ops.RELU, self)
+        return Value(RELU.forward(self.data), "", RELU, self)
 
     def tanh(self):
-        return _apply1(_ops.TANH, self)
+        return Value(TANH.forward(self.data), "", TANH, self)
 
     def exp(self):
-        return _apply1(_ops.EXP, self)
+        return Value(EXP.forward(self.data), "", EXP, self)
 
     def log(self):
-        return _apply1(_ops.LOG, self)
+        return Value(LOG.forward(self.data), "", LOG, self)
 
     def sigmoid(self):
-        return _apply1(_ops.SIGMOID, self)
+        return Value(SIGMOID.forward(self.data), "", SIGMOID, self)
 
-    # -- comparisons by data, so builtin max()/min()/sorted() work on Values ---
+    # -- comparisons by data, so builtin max()/min()/sorted() work on Values ---------
     # (== stays identity: nodes are hashable and used as dict keys)
 
     def __lt__(self, other):
@@ -118,7 +147,7 @@ class Value:
 
     __hash__ = object.__hash__
 
-    # -- reverse mode -----------------------------------------------------------
+    # -- reverse mode ---------------------------------------------------------------
 
     def backward(self):
         """Add d(self)/d(node) to node.grad for every node self depends on.
@@ -131,50 +160,81 @@ class Value:
         order, never on memory addresses, so results are bit-identical across
         runs. Each call adds freshly computed gradients to .grad, so calling
         backward() twice adds exactly twice the gradients (like torch with
-        retain_graph=True); use zero_grad() or set .grad = 0.0 in between to start over.
+        retain_graph=True); set .grad = 0.0 (Module.zero_grad()) to start over.
         """
-        # Pass 1: for each node reachable from self, count the edges leading out of it
-        # to other reachable nodes (its consumers).
-        consumers = {}
-        stack = [self]
-        while stack:
-            node = stack.pop()
-            for parent in node._prev:
-                key = id(parent)
-                if key in consumers:
-                    consumers[key] += 1
-                else:
-                    consumers[key] = 1
-                    stack.append(parent)
-        # Pass 2: a node is ready once every consumer has sent it its gradient.
-        upstream = {id(self): 1.0}
-        ready = [self]
-        while ready:
-            node = ready.pop()
-            g = upstream.pop(id(node))
-            node.grad += g
-            op = node._op
-            if op is None:
-                continue
-            parents = node._prev
-            if len(parents) == 2:
-                grads = op.backward(g, node.data, parents[0].data, parents[1].data)
+        # Outside backward() every node's _seen is 0 (it ends at 0 when a node has
+        # received from all its consumers, and is reset if an op raises midway).
+        try:
+            _propagate(self)
+        except BaseException:
+            _reset(self)
+            raise
+
+
+def _propagate(root):
+    # Pass 1: reach every node root depends on; count each one's consumers
+    # (edges into it from reachable nodes) and clear the gradient it received.
+    root._up = 0.0
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        a, b = node._a, node._b
+        if a is not None:
+            if a._seen:
+                a._seen += 1
             else:
-                grads = op.backward(g, node.data, parents[0].data, *node._params)
-            for parent, grad in zip(parents, grads):
-                key = id(parent)
-                if key in upstream:
-                    upstream[key] += grad
+                a._seen = 1
+                a._up = 0.0
+                if a._a is not None:
+                    stack.append(a)
+            if b is not None:
+                if b._seen:
+                    b._seen += 1
                 else:
-                    upstream[key] = grad
-                left = consumers[key] - 1
-                consumers[key] = left
-                if left == 0:
-                    ready.append(parent)
+                    b._seen = 1
+                    b._up = 0.0
+                    if b._a is not None:
+                        stack.append(b)
+    # Pass 2: a node is ready once every consumer has sent it its gradient; then it
+    # adds what it received to .grad and sends each input its share (ops.py).
+    root._up = 1.0
+    ready = [root]
+    while ready:
+        node = ready.pop()
+        g = node._up
+        node.grad += g
+        a, b = node._a, node._b
+        if b is not None:
+            ga, gb = node._op.backward(g, node.data, a.data, b.data)
+            a._up += ga
+            a._seen -= 1
+            if not a._seen:
+                ready.append(a)
+            b._up += gb
+            b._seen -= 1
+            if not b._seen:
+                ready.append(b)
+        elif a is not None:
+            (ga,) = node._op.backward(g, node.data, a.data)
+            a._up += ga
+            a._seen -= 1
+            if not a._seen:
+                ready.append(a)
+
+
+def _reset(root):
+    stack, done = [root], {id(root)}
+    while stack:
+        node = stack.pop()
+        node._seen = 0
+        for parent in node._prev:
+            if id(parent) not in done:
+                done.add(id(parent))
+                stack.append(parent)
 
 
 def _data(x, what):
-    if type(x) is Value or isinstance(x, Value):
+    if isinstance(x, Value):
         return x.data
     return _as_float(x, what)
 
@@ -186,26 +246,16 @@ def _value(x, what):
     return Value(_as_float(x, what))
 
 
-def _apply1(op, a):
-    return Value(op.forward(a.data), "", (a,), op)
-
-
-def _apply2(op, a, b, what):
-    if type(a) is not Value:
-        a = _value(a, what)
-    if type(b) is not Value:
-        b = _value(b, what)
-    return Value(op.forward(a.data, b.data), "", (a, b), op)
-
-
 def maximum(a, b):
     """max(a, b) as a graph node; a and b may be Values or numbers. Ties split the gradient."""
-    return _apply2(_ops.MAXIMUM, a, b, "maximum()")
+    a, b = _value(a, "maximum()"), _value(b, "maximum()")
+    return Value(MAXIMUM.forward(a.data, b.data), "", MAXIMUM, a, b)
 
 
 def minimum(a, b):
     """min(a, b) as a graph node; a and b may be Values or numbers. Ties split the gradient."""
-    return _apply2(_ops.MINIMUM, a, b, "minimum()")
+    a, b = _value(a, "minimum()"), _value(b, "minimum()")
+    return Value(MINIMUM.forward(a.data, b.data), "", MINIMUM, a, b)
 
 
 def apply(op, *inputs, params=()):
@@ -215,5 +265,6 @@ def apply(op, *inputs, params=()):
     nodes = tuple(_value(x, op.name) for x in inputs)
     if len(nodes) != op.arity or len(params) != len(op.params):
         raise TypeError(f"{op.name} takes {op.arity} input(s) and {len(op.params)} parameter(s)")
-    params = tuple(_as_float(p, op.name) for p in params)
-    return Value(op.forward(*(n.data for n in nodes), *params), "", nodes, op, params)
+    if params:
+        op = op.bind(*(_as_float(p, op.name) for p in params))
+    return Value(op.forward(*(n.data for n in nodes)), "", op, *nodes)

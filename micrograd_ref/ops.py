@@ -17,7 +17,7 @@ is a *masked* gradient, as torch's ``where``/``masked_fill``: it stays 0.0
 even when the upstream gradient is inf or nan.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 import math
@@ -37,6 +37,22 @@ class Op:
     grads: tuple  # the gradient sent to each input, as formulas
     params: tuple = ()  # names of plain-number parameters (not graph nodes)
     conventions: tuple = field(default=())  # special values, ties, edge cases
+    args: tuple = ()  # the parameter values of a bound row (see bind)
+
+    def bind(self, *args):
+        """This row with its parameters fixed (v ** 2 uses POW_SCALAR.bind(2.0)): forward and
+        backward then take only the inputs, like every other op. Bound rows are cached."""
+        key = (self.name, args)
+        op = _BOUND.get(key)
+        if op is None:
+            row = self
+            op = _BOUND[key] = replace(
+                self,
+                forward=lambda *xs: row.forward(*xs, *args),
+                backward=lambda g, out, *xs: row.backward(g, out, *xs, *args),
+                args=args,
+            )
+        return op
 
     @property
     def call(self):
@@ -49,6 +65,7 @@ class Op:
 
 
 _CALLS = {}
+_BOUND = {}
 
 
 def _maximum(a, b):
