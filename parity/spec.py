@@ -39,6 +39,14 @@ what IEEE arithmetic, C99 libm and torch float64 return:
 
 Signed zeros are produced as IEEE does, but comparisons treat `0.0 == -0.0`.
 
+**Rounding of the transcendental functions.** `exp`, `log`, `tanh` and `pow` are
+those of the reference platform (glibc's libm, which torch float64 uses on CPU and
+which is correctly rounded on every input in the golden vectors). Golden entries
+marked exact (section 6) need them to the last bit: a runtime's built-in `pow` may
+not be (V8's `Math.pow(2, 1.5)` is one ulp off), so a port should use a correctly
+rounded `pow` (the JavaScript port in `examples/js_port/` carries one in double-double
+arithmetic). Everywhere else the tolerance of section 6 absorbs an ulp.
+
 ## 2. Graphs
 
 A graph is a list of nodes; node `i` may only use nodes `< i` as inputs. A node is
@@ -57,7 +65,8 @@ node is the **output**.
    the number of edges from reachable op nodes into it (a node used twice by one op,
    as in `x * x`, counts twice).
 2. Give the output an upstream gradient of 1.0 and put it on a stack of *ready* nodes.
-3. Pop a ready node `n`; add its upstream gradient `g` to `n.grad`. If `n` is an op node,
+3. Pop a ready node `n` (last pushed, first popped); add its upstream gradient `g`
+   (which starts at 0.0 in every `backward()` call) to `n.grad`. If `n` is an op node,
    evaluate the op's gradient formulas (section 4) with `g`, `out = n.data` and the
    inputs' data; add each result to that input's upstream gradient (one contribution per
    edge, so `a + a` sends `g + g` to `a`); decrement the input's consumer count, and
@@ -170,8 +179,10 @@ The port answers each request with exactly one line on stdout:
 {"data": [1.0, 2.0, 0.0, 3.0, 2.0, 6.0], "grad": [2.0, 5.0, 0.0, 2.0, 3.0, 1.0]}
 ```
 
-one number (or `"inf"`/`"-inf"`/`"nan"`) per node: each node's data and its gradient
-after one `backward()` from `output`. A port that cannot run a graph answers
+one number (or `"inf"`/`"-inf"`/`"nan"`) per node, in node order: each node's data and its gradient
+after one `backward()` from `output`. In a request, a node's `id` is its position in `nodes`; `params` use the same number
+encoding as values; `label`, `const`, `name` and `case` are informational and may be
+ignored. A port that cannot run a graph answers
 `{"error": "..."}`. A port that crashes, hangs past `--timeout` seconds, or prints a
 line that is not such an object fails that graph and is restarted for the next one.
 The report is the same as `make parity`'s (table, `--json`, `--junit`, exit 0 when
