@@ -39,9 +39,9 @@ def measure(rounds_scale=1.0, log=print):
         times = {e: [] for e in PAIR}
         for fn in fns.values():  # warm-up
             fn()
+        gc.collect()  # once: a collect before every round would hide the collector's real cost (gc stays on)
         for _ in range(max(1, round(rounds * rounds_scale))):
             for e, fn in fns.items():
-                gc.collect()
                 t0 = time.perf_counter()
                 fn()
                 times[e].append(time.perf_counter() - t0)
@@ -89,8 +89,9 @@ def compare(current, baseline, margin=None):
 def machine_meta():
     meta = {"python": platform.python_version(), "machine": platform.machine(), "system": platform.system()}
     try:
-        import torch
+        from .engines import import_torch
 
+        torch = import_torch()
         meta["torch"] = torch.__version__
         meta["torch_threads"] = torch.get_num_threads()
     except ImportError:

@@ -51,6 +51,7 @@ def run_benchmarks(out_dir, keyword=None, max_time=0.25):
     mem = memory.measure() if not keyword else []
     meta = machine_meta()
     meta["gc"] = "on"
+    meta["commit"] = _commit()
     text = report.full_report(records, mem, meta)
     print()
     print(text)
@@ -70,10 +71,25 @@ def run_benchmarks(out_dir, keyword=None, max_time=0.25):
         "targets": [list(t) for t in report.targets(records, mem)],
         "meta": meta,
     }
+    for b in data.get("benchmarks", []):  # per-round samples of the µs benchmarks: tens of MB
+        b.get("stats", {}).pop("data", None)
     json_path.write_text(json.dumps(data, indent=2) + "\n")
     print(f"\nbench: wrote {json_path}, {out_dir / 'bench.md'}" + (f", {png}" if png else "")
           + f" ({t_pytest:.0f} s of benchmarks)")
     return 0 if int(code) == 0 else 1
+
+
+def _commit():
+    import subprocess
+
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True,
+                              timeout=10).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "micrograd_ref"], cwd=ROOT,
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "?"
+    return (head or "?") + (" + uncommitted micrograd_ref changes" if dirty else "")
 
 
 def main(argv=None):

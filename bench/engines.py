@@ -41,14 +41,26 @@ def engine(name):
 
         return micrograd_ref, micrograd_ref.Value, lambda v: v.grad
     if name == "torch":
-        import torch
-
+        torch = import_torch()
         return torch, functools.partial(torch.tensor, dtype=torch.float64, requires_grad=True), lambda v: v.grad.item()
     if name == "micrograd":
         from micrograd.engine import Value
 
         return None, Value, lambda v: v.grad
     raise KeyError(name)
+
+
+def import_torch():
+    """torch with one intra-op thread (BENCH_TORCH_THREADS to change): scalar ops never use more, and on this
+    shared 2-core machine two threads made small vectorized ops stall ~80 ms at random (0.8 ms with one)."""
+    import os
+
+    import torch
+
+    threads = int(os.environ.get("BENCH_TORCH_THREADS", "1"))
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
+    return torch
 
 
 def supports(engine_name, tape):
@@ -205,7 +217,7 @@ class MLPSpec:
 
 def torch_vectorized(spec, mode):
     """The same loss with float64 tensors and matmuls; returns a callable giving the loss tensor."""
-    import torch
+    torch = import_torch()
 
     f64 = torch.float64
     Ws = [[w for w, _ in layer] for layer in spec.layers]

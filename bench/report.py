@@ -50,6 +50,8 @@ def fmt_time(t):
 def fmt_ratio(r):
     if r is None:
         return "—"
+    if r < 0.1:
+        return f"{r:.2g}x"
     return f"{r:.2f}x" if r < 10 else f"{r:.1f}x"
 
 
@@ -124,13 +126,13 @@ def loglog_slope(sizes, times):
     return sum((x - mx) * (y - my) for x, y in pts) / sxx
 
 
-def series_data(records):
-    """{series: {engine: [(size, time or status)]}} (fwd+bwd), sizes ascending."""
+def series_data(records, stat="time"):
+    """{series: {engine: [(size, time or status)]}} (fwd+bwd), sizes ascending; stat 'time' (median) or 'min'."""
     out = {}
     for r in records:
         if r.get("series") is None or r["mode"] != "fwd+bwd":
             continue
-        val = r.get("time", r.get("status"))
+        val = r.get(stat, r.get("time", r.get("status")))
         out.setdefault(r["series"], {}).setdefault(r["engine"], {})
         prev = out[r["series"]][r["engine"]].get(r["size"])
         if prev is None or isinstance(val, float):
@@ -138,10 +140,10 @@ def series_data(records):
     return {s: {e: sorted(d.items()) for e, d in es.items()} for s, es in out.items()}
 
 
-def slopes(records):
-    """{series: {engine: slope or None}}."""
+def slopes(records, stat="time"):
+    """{series: {engine: slope or None}} of the median times (stat='min': of the fastest rounds)."""
     return {s: {e: loglog_slope([n for n, _ in pts], [t for _, t in pts]) for e, pts in es.items()}
-            for s, es in series_data(records).items()}
+            for s, es in series_data(records, stat).items()}
 
 
 ENGINE_ORDER = ("micrograd_ref", "torch", "micrograd", "torch-vec")
@@ -150,6 +152,7 @@ ENGINE_ORDER = ("micrograd_ref", "torch", "micrograd", "torch-vec")
 def series_table(records):
     data = series_data(records)
     sl = slopes(records)
+    slm = slopes(records, "min")
     parts = []
     for s, es in data.items():
         engs = [e for e in ENGINE_ORDER if e in es]
@@ -165,9 +168,11 @@ def series_table(records):
                 row.append(fmt_ratio(_ratio(cells["torch"], cells["micrograd_ref"])))
             rows.append(row)
         slope_row = ["**slope**"] + [f"**{sl[s][e]:.2f}**" if sl[s][e] is not None else "—" for e in engs]
+        min_row = ["slope of min"] + [f"{slm[s][e]:.2f}" if slm[s].get(e) is not None else "—" for e in engs]
         if "micrograd_ref" in engs and "torch" in engs:
             slope_row.append("")
-        rows.append(slope_row)
+            min_row.append("")
+        rows += [slope_row, min_row]
         parts.append(f"**{s}** ({SERIES_DOC.get(s, '')}), fwd+bwd, median per call\n\n" + md_table(header, rows))
     return "\n\n".join(parts)
 
@@ -275,11 +280,15 @@ def plot_scaling(records, path):
             ax.plot([n for n, _ in pts], [t for _, t in pts], marker="o", label=label)
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.set_title(s + ": " + SERIES_DOC.get(s, "").split(",")[0], fontsize=9)
+        sizes = sorted({n for pts in es.values() for n, _ in pts})
+        ax.set_xticks(sizes, [f"{n:,}" for n in sizes])
+        ax.minorticks_off()
+        ax.set_title(f"{s} (fwd+bwd)", fontsize=10)
         ax.set_xlabel("size")
         ax.set_ylabel("seconds per fwd+bwd (median)")
         ax.grid(True, which="both", alpha=0.3)
-        ax.legend(fontsize=8)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
