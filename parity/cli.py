@@ -62,24 +62,17 @@ def run(argv=None):
     t0 = time.perf_counter()
     results = [run_entry(e) for e in entries]
     seconds = time.perf_counter() - t0
-    if not args.quiet:
-        print(report.table(results))
-    bad = report.failures(results)
-    if bad:
-        print("\nMismatches:\n" + bad)
+
+    def reproducers():
         for r in results:
             if r.name.startswith("random/"):
                 for graph, tape, _, _ in r.failing_tapes:
                     print(f"\nReproduce {graph} (runnable micrograd_ref program):\n" + tape.to_python(graph))
-    if args.json:
-        report.write_json(args.json, results, seconds)
-    if args.junit:
-        report.write_junit(args.junit, results)
+
     if args.dot:
         for path in report.write_dots(args.dot, results):
             print(f"wrote {path}")
-    print(report.summary(results, seconds))
-    return 0 if all(r.ok for r in results) else 1
+    return report.emit(results, seconds, args.quiet, args.json, args.junit, after_failures=reproducers)
 
 
 def main(argv=None):

@@ -227,14 +227,5 @@ def main(argv):
         print(f"check-port: cannot run {' '.join(cmd)}: {exc}", file=sys.stderr)
         return 2
     seconds = time.perf_counter() - t0
-    if not args.quiet:
-        print(report.table(results))
-    bad = report.failures(results)
-    if bad:
-        print("\nMismatches:\n" + bad)
-    if args.json:
-        report.write_json(args.json, results, seconds, {"port": cmd})
-    if args.junit:
-        report.write_junit(args.junit, results, suite="check-port")
-    print(report.summary(results, seconds, engine=args.name, reference="golden torch float64"))
-    return 0 if all(r.ok for r in results) else 1
+    return report.emit(results, seconds, args.quiet, args.json, args.junit, suite="check-port",
+                       extra={"port": cmd}, engine=args.name, reference="golden torch float64")

@@ -92,3 +92,21 @@ def write_dots(directory, results):
                 f.write(to_dot(values[tape.output], highlight=notes, number_format="%.6g"))
             written.append(path)
     return written
+
+
+def emit(results, seconds, quiet=False, json_path=None, junit_path=None, suite="parity", extra=None,
+         engine="micrograd_ref", reference="torch float64", after_failures=None):
+    """Print the table, the mismatches and the summary; write --json/--junit. Returns the exit status."""
+    if not quiet:
+        print(table(results))
+    bad = failures(results)
+    if bad:
+        print("\nMismatches:\n" + bad)
+        if after_failures:
+            after_failures()
+    if json_path:
+        write_json(json_path, results, seconds, extra)
+    if junit_path:
+        write_junit(junit_path, results, suite=suite)
+    print(summary(results, seconds, engine=engine, reference=reference))
+    return 0 if all(r.ok for r in results) else 1
