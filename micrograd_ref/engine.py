@@ -39,8 +39,8 @@ class Value:
         self._op = _op  # the ops.Op row that made this node (bound to k for v ** k); None for a leaf
         self._a = _a  # first input node (None for a leaf)
         self._b = _b  # second input node (None for a leaf or a one-input op)
-        self._up = 0.0  # backward's scratch: gradient received so far in the current backward()
         self._seen = 0  # backward's scratch: consumers still to report in the current backward()
+        # (and _up, backward's other scratch slot: the gradient received so far, set by backward)
 
     @property
     def op(self):
@@ -176,50 +176,60 @@ def _propagate(root):
     # (edges into it from reachable nodes) and clear the gradient it received.
     root._up = 0.0
     stack = [root]
+    push, pop = stack.append, stack.pop
     while stack:
-        node = stack.pop()
-        a, b = node._a, node._b
-        if a is not None:
-            if a._seen:
-                a._seen += 1
+        node = pop()
+        a = node._a
+        if a is None:
+            continue
+        if a._seen:
+            a._seen += 1
+        else:
+            a._seen = 1
+            a._up = 0.0
+            if a._a is not None:
+                push(a)
+        b = node._b
+        if b is not None:
+            if b._seen:
+                b._seen += 1
             else:
-                a._seen = 1
-                a._up = 0.0
-                if a._a is not None:
-                    stack.append(a)
-            if b is not None:
-                if b._seen:
-                    b._seen += 1
-                else:
-                    b._seen = 1
-                    b._up = 0.0
-                    if b._a is not None:
-                        stack.append(b)
+                b._seen = 1
+                b._up = 0.0
+                if b._a is not None:
+                    push(b)
     # Pass 2: a node is ready once every consumer has sent it its gradient; then it
     # adds what it received to .grad and sends each input its share (ops.py).
     root._up = 1.0
     ready = [root]
+    push, pop = ready.append, ready.pop
     while ready:
-        node = ready.pop()
+        node = pop()
         g = node._up
         node.grad += g
-        a, b = node._a, node._b
+        a = node._a
+        if a is None:
+            continue
+        b = node._b
         if b is not None:
             ga, gb = node._op.backward(g, node.data, a.data, b.data)
             a._up += ga
-            a._seen -= 1
-            if not a._seen:
-                ready.append(a)
             b._up += gb
-            b._seen -= 1
-            if not b._seen:
-                ready.append(b)
-        elif a is not None:
+            left = a._seen - 1
+            a._seen = left
+            if not left:
+                push(a)
+            left = b._seen - 1
+            b._seen = left
+            if not left:
+                push(b)
+        else:
             (ga,) = node._op.backward(g, node.data, a.data)
             a._up += ga
-            a._seen -= 1
-            if not a._seen:
-                ready.append(a)
+            left = a._seen - 1
+            a._seen = left
+            if not left:
+                push(a)
 
 
 def _reset(root):
