@@ -5,8 +5,11 @@ Exit status: 0 all agree, 1 any mismatch, 2 usage or setup error.
 
 import argparse
 import fnmatch
+import multiprocessing
+import os
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 
 USAGE_ERROR = 2
 
@@ -29,6 +32,8 @@ def run(argv=None):
     p.add_argument("--junit", metavar="FILE", help="write JUnit XML")
     p.add_argument("--dot", metavar="DIR", help="write a Graphviz drawing of each failing graph")
     p.add_argument("-q", "--quiet", action="store_true", help="only failures and the summary")
+    p.add_argument("-j", "--jobs", type=int, default=min(os.cpu_count() or 1, 4), metavar="N",
+                   help="worker processes (default: the number of CPUs, at most 4; 1 runs in this process)")
     args = p.parse_args(argv)
 
     from .catalogue import CATALOGUE, Entry, generated_cases
@@ -60,7 +65,10 @@ def run(argv=None):
         entries.append(Entry(f"random/seeds_{seeds.start}..{seeds.stop - 1}",
                              lambda: generated_cases(seeds), "cases", tags=("random",)))
     t0 = time.perf_counter()
-    results = [run_entry(e) for e in entries]
+    results = _run_all(entries, args.jobs)
+    if args.dot or any(not r.ok and r.name.startswith("random/") for r in results):
+        # workers do not send engine values back: redo the failing graphs here for drawings and reproducers
+        results = [run_entry(e) if not r.ok else r for e, r in zip(entries, results)]
     seconds = time.perf_counter() - t0
 
     def reproducers():
@@ -73,6 +81,28 @@ def run(argv=None):
         for path in report.write_dots(args.dot, results):
             print(f"wrote {path}")
     return report.emit(results, seconds, args.quiet, args.json, args.junit, after_failures=reproducers)
+
+
+_FORKED_ENTRIES = []  # set before forking: workers inherit the entries and receive only indices
+
+
+def _run_entry_lean(i):
+    from .harness import run_entry
+
+    return run_entry(_FORKED_ENTRIES[i], keep_failing=False)
+
+
+def _run_all(entries, jobs):
+    """Run entries, in `jobs` forked worker processes when there are several CPUs (largest graphs first)."""
+    from .harness import run_entry
+
+    if jobs <= 1 or len(entries) < 2 or "fork" not in multiprocessing.get_all_start_methods():
+        return [run_entry(e) for e in entries]
+    _FORKED_ENTRIES[:] = entries
+    order = sorted(range(len(entries)), key=lambda i: not entries[i].name.startswith("mlp/"))
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+        done = dict(zip(order, pool.map(_run_entry_lean, order)))
+    return [done[i] for i in range(len(entries))]
 
 
 def main(argv=None):
