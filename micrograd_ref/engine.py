@@ -6,7 +6,7 @@ nodes from that table and runs the one backward loop over them.
 
 import numbers
 
-from .ops import ADD, DIV, EXP, LOG, MUL, NEG, OPS, POW, POW_SCALAR, RELU, SIGMOID, SUB, TANH, MAXIMUM, MINIMUM, Op
+from .ops import ADD, DIV, EXP, LOG, MAXIMUM, MINIMUM, MUL, NEG, OPS, POW, POW_SCALAR, RELU, SIGMOID, SUB, TANH, Op
 
 
 def _type_error(what, other):

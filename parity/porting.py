@@ -76,7 +76,7 @@ class Port:
                 line = self.lines.get(timeout=max(0.0, deadline - time.monotonic()))
             except queue.Empty:
                 self.stop()
-                raise PortFailure(f"port timed out after {self.timeout:g}s")
+                raise PortFailure(f"port timed out after {self.timeout:g}s") from None
             if line is None:
                 code = self.proc.wait()
                 tail = "".join(self.err[-5:]).strip()
@@ -88,7 +88,7 @@ class Port:
             answer = json.loads(line)
         except ValueError:
             self.stop()
-            raise PortFailure(f"port printed something that is not a JSON line: {line[:120]!r}")
+            raise PortFailure(f"port printed something that is not a JSON line: {line[:120]!r}") from None
         if not isinstance(answer, dict):
             raise PortFailure(f"port answered {type(answer).__name__}, not an object: {line[:120]!r}")
         if "error" in answer:
@@ -110,7 +110,7 @@ def _numbers(answer, key, n):
     try:
         return [from_num(v) for v in seq]
     except (KeyError, TypeError, ValueError):
-        raise PortFailure(f"port's {key!r} holds something that is not a number or 'inf'/'-inf'/'nan'")
+        raise PortFailure(f"port's {key!r} holds something that is not a number or 'inf'/'-inf'/'nan'") from None
 
 
 def check_port(cmd, docs, timeout=30.0, engine_name="port"):

@@ -78,7 +78,7 @@ def write_dots(directory, results):
     os.makedirs(directory, exist_ok=True)
     written = []
     for r in results:
-        for k, (graph, tape, eng, mismatches) in enumerate(r.failing_tapes):
+        for graph, tape, eng, mismatches in r.failing_tapes:
             values = eng.extra.get("values")
             if not values:
                 continue
