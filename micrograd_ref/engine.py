@@ -18,6 +18,8 @@ def _type_error(what, other):
 
 def _as_float(x, what):
     """x as a Python float, or TypeError naming what was passed."""
+    if type(x) is float:
+        return x
     if isinstance(x, bool) or not isinstance(x, numbers.Real):
         # bool is an int in Python, but Value(True) is almost always a bug.
         raise _type_error(what, x)
@@ -69,66 +71,66 @@ class Value:
     def __add__(self, other):
         if type(other) is not Value:
             other = _value(other, "+")
-        return Value(ADD.forward(self.data, other.data), "", ADD, self, other)
+        return _node(ADD.forward(self.data, other.data), ADD, self, other)
 
     def __radd__(self, other):
         other = _value(other, "+")
-        return Value(ADD.forward(other.data, self.data), "", ADD, other, self)
+        return _node(ADD.forward(other.data, self.data), ADD, other, self)
 
     def __sub__(self, other):
         if type(other) is not Value:
             other = _value(other, "-")
-        return Value(SUB.forward(self.data, other.data), "", SUB, self, other)
+        return _node(SUB.forward(self.data, other.data), SUB, self, other)
 
     def __rsub__(self, other):
         other = _value(other, "-")
-        return Value(SUB.forward(other.data, self.data), "", SUB, other, self)
+        return _node(SUB.forward(other.data, self.data), SUB, other, self)
 
     def __mul__(self, other):
         if type(other) is not Value:
             other = _value(other, "*")
-        return Value(MUL.forward(self.data, other.data), "", MUL, self, other)
+        return _node(MUL.forward(self.data, other.data), MUL, self, other)
 
     def __rmul__(self, other):
         other = _value(other, "*")
-        return Value(MUL.forward(other.data, self.data), "", MUL, other, self)
+        return _node(MUL.forward(other.data, self.data), MUL, other, self)
 
     def __truediv__(self, other):
         if type(other) is not Value:
             other = _value(other, "/")
-        return Value(DIV.forward(self.data, other.data), "", DIV, self, other)
+        return _node(DIV.forward(self.data, other.data), DIV, self, other)
 
     def __rtruediv__(self, other):
         other = _value(other, "/")
-        return Value(DIV.forward(other.data, self.data), "", DIV, other, self)
+        return _node(DIV.forward(other.data, self.data), DIV, other, self)
 
     def __pow__(self, other):
         if isinstance(other, Value):
-            return Value(POW.forward(self.data, other.data), "", POW, self, other)
+            return _node(POW.forward(self.data, other.data), POW, self, other)
         op = POW_SCALAR.bind(_as_float(other, "**"))  # v ** 2: the exponent is a parameter, not a node
-        return Value(op.forward(self.data), "", op, self)
+        return _node(op.forward(self.data), op, self)
 
     def __rpow__(self, other):
         other = _value(other, "**")
-        return Value(POW.forward(other.data, self.data), "", POW, other, self)
+        return _node(POW.forward(other.data, self.data), POW, other, self)
 
     def __neg__(self):
-        return Value(NEG.forward(self.data), "", NEG, self)
+        return _node(NEG.forward(self.data), NEG, self)
 
     def relu(self):
-        return Value(RELU.forward(self.data), "", RELU, self)
+        return _node(RELU.forward(self.data), RELU, self)
 
     def tanh(self):
-        return Value(TANH.forward(self.data), "", TANH, self)
+        return _node(TANH.forward(self.data), TANH, self)
 
     def exp(self):
-        return Value(EXP.forward(self.data), "", EXP, self)
+        return _node(EXP.forward(self.data), EXP, self)
 
     def log(self):
-        return Value(LOG.forward(self.data), "", LOG, self)
+        return _node(LOG.forward(self.data), LOG, self)
 
     def sigmoid(self):
-        return Value(SIGMOID.forward(self.data), "", SIGMOID, self)
+        return _node(SIGMOID.forward(self.data), SIGMOID, self)
 
     # -- comparisons by data, so builtin max()/min()/sorted() work on Values ---------
     # (== stays identity: nodes are hashable and used as dict keys)
@@ -243,6 +245,23 @@ def _reset(root):
                 stack.append(parent)
 
 
+_new = object.__new__
+
+
+def _node(data, op, a, b=None):
+    """A node made by an op from its inputs' data: Value() without the argument checks
+    (an op's forward always returns a float), the engine's most frequent call."""
+    node = _new(Value)
+    node.data = data
+    node.grad = 0.0
+    node.label = ""
+    node._op = op
+    node._a = a
+    node._b = b
+    node._seen = 0
+    return node
+
+
 def _data(x, what):
     if isinstance(x, Value):
         return x.data
@@ -259,13 +278,13 @@ def _value(x, what):
 def maximum(a, b):
     """max(a, b) as a graph node; a and b may be Values or numbers. Ties split the gradient."""
     a, b = _value(a, "maximum()"), _value(b, "maximum()")
-    return Value(MAXIMUM.forward(a.data, b.data), "", MAXIMUM, a, b)
+    return _node(MAXIMUM.forward(a.data, b.data), MAXIMUM, a, b)
 
 
 def minimum(a, b):
     """min(a, b) as a graph node; a and b may be Values or numbers. Ties split the gradient."""
     a, b = _value(a, "minimum()"), _value(b, "minimum()")
-    return Value(MINIMUM.forward(a.data, b.data), "", MINIMUM, a, b)
+    return _node(MINIMUM.forward(a.data, b.data), MINIMUM, a, b)
 
 
 def apply(op, *inputs, params=()):
@@ -277,4 +296,4 @@ def apply(op, *inputs, params=()):
         raise TypeError(f"{op.name} takes {op.arity} input(s) and {len(op.params)} parameter(s)")
     if params:
         op = op.bind(*(_as_float(p, op.name) for p in params))
-    return Value(op.forward(*(n.data for n in nodes)), "", op, *nodes)
+    return _node(op.forward(*(n.data for n in nodes)), op, *nodes)
