@@ -132,8 +132,17 @@ Test vectors:
 - **Reduction of several outputs** (`reduce_outputs`): generator seeded with the CRC-32
   of the graph name; for each output i: `c = uniform(0.5, 2)`, then the sign is `+` if
   `below(2) == 1` else `-`; output = `c0*o0 + c1*o1 + …` (the `c` are leaves labelled `reduce.c<i>`).
-- **Generated graphs** (`parity.generate.random_tape`): see that function; the golden
-  vectors carry every generated graph node by node, so a port never needs to re-generate them.
+- **Generated graphs** (`parity.generate.random_tape`, seed s; the golden vectors also carry
+  them node by node). `r = XorShift64Star(s)`; `ordinary() = (r.below(49) - 24) / 8`;
+  `SPECIAL = [0, -0.0, 1, -1, 2, 0.5, inf, -inf, nan, 1000, -1000]`;
+  `EXPONENTS = [0, 1, 2, 3, 0.5, -0.5, -1, -2, 1.5, -1.5]`; `OPS` = the op names sorted
+  alphabetically. Leaves: `1 + r.below(5)` of them; for leaf i, if `r.below(4) == 0` the
+  value is `SPECIAL[r.below(11)]`, else `ordinary()`; label `x<i>`. Ops: `1 + r.below(12)`
+  of them; each picks `OPS[r.below(14)]`, then for each input: if `r.below(2)` is 1, the
+  node `1 + r.below(min(n, 4))` places from the end of the list of the n nodes so far,
+  else node `r.below(n)`; then `EXPONENTS[r.below(10)]` for `pow_scalar`'s k. Output: the
+  nodes no op uses, in id order, s0, s1, ...: `root = s0`, then for k = 1, 2, ...:
+  a const leaf `1 + k/4`, the node `s_k * c`, and `root = root + (s_k * c)`.
 """
 
 FORMAT = """

@@ -162,3 +162,37 @@ def test_runner_usage_errors_exit_2():
     assert check_port("seed/toy_max").returncode == 2  # no -- CMD
     assert check_port("no/such", "--", sys.executable, "-c", "pass").returncode == 2
     assert check_port("--", "/no/such/program").returncode == 2
+
+
+def test_spec_recipe_for_generated_graphs_rebuilds_them():
+    """An independent implementation of docs/SPEC.md's recipe (section 5) rebuilds the generator's graphs."""
+    import math
+
+    from micrograd_ref.rng import XorShift64Star
+    from parity.generate import rng_tape
+
+    special = [0.0, -0.0, 1.0, -1.0, 2.0, 0.5, math.inf, -math.inf, math.nan, 1000.0, -1000.0]
+    exponents = [0, 1, 2, 3, 0.5, -0.5, -1, -2, 1.5, -1.5]
+    names = sorted(OPS)
+    for seed in range(30):
+        r, nodes = XorShift64Star(seed), []
+        for _ in range(1 + r.below(5)):
+            nodes.append(("leaf", special[r.below(11)] if r.below(4) == 0 else (r.below(49) - 24) / 8))
+        for _ in range(1 + r.below(12)):
+            op = names[r.below(14)]
+            ins = []
+            for _ in range(OPS[op].arity):
+                n = len(nodes)
+                ins.append(n - 1 - r.below(min(n, 4)) if r.below(2) else r.below(n))
+            nodes.append((op, tuple(ins), tuple(float(exponents[r.below(10)]) for _ in OPS[op].params)))
+        used = {i for node in nodes if node[0] != "leaf" for i in node[1]}
+        sinks = [i for i in range(len(nodes)) if i not in used]
+        root = sinks[0]
+        for k, s in enumerate(sinks[1:], 1):
+            nodes += [("leaf", 1 + k / 4), ("mul", (s, len(nodes)), ())]
+            nodes.append(("add", (root, len(nodes) - 1), ()))
+            root = len(nodes) - 1
+        tape = rng_tape(seed)
+        got = [(n.op, n.inputs, n.params) if n.op else ("leaf", n.data) for n in tape.nodes]
+        assert repr(got) == repr(nodes), seed
+        assert tape.output == root
