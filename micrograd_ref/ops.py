@@ -151,7 +151,7 @@ POW = _row(
 )
 
 POW_SCALAR = _row(
-    name="pow_scalar", symbol="**k", arity=1, params=("k",), math="pow_scalar(a, k)",
+    name="pow_scalar", symbol="**", arity=1, params=("k",), math="pow_scalar(a, k)",
     forward=floats.pow_scalar,
     backward=lambda g, out, a, k: (0.0 if k == 0.0 else g * (k * floats.pow_scalar(a, k - 1.0)),),
     grads=("0 if k == 0 else g * (k * pow_scalar(a, k - 1))",),

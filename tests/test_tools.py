@@ -58,3 +58,16 @@ def test_to_dot_escapes_record_characters_and_highlights_nodes():
     assert "a\\|b\\{c\\}" in dot and "color=red" in dot and "torch says 1" in dot
     with pytest.raises(ValueError):
         to_dot(v, rankdir="XY")
+
+
+@pytest.mark.skipif(__import__("shutil").which("dot") is None, reason="Graphviz's dot is not installed")
+def test_to_dot_output_is_valid_graphviz():
+    import subprocess
+
+    x, w = Value(2.0, "x"), Value(-3.0, "w|<w>")
+    out = ((x * w).tanh() ** 2).relu()
+    out.backward()
+    r = subprocess.run(["dot", "-Tsvg"], input=to_dot(out, highlight={x: "torch {1} | <2>"}), capture_output=True,
+                       text=True)
+    assert r.returncode == 0, r.stderr
+    assert "<svg" in r.stdout
