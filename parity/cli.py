@@ -26,8 +26,10 @@ def run(argv=None):
     p = argparse.ArgumentParser(prog="python -m parity", description=__doc__.strip().splitlines()[0])
     p.add_argument("graphs", nargs="*", help="graph names or globs (e.g. 'seed/*', 'edge/pow*'); default all")
     p.add_argument("--list", action="store_true", help="list the catalogue and exit")
-    p.add_argument("--random", type=int, default=0, metavar="N", help="also check N generated graphs")
-    p.add_argument("--seed", type=int, default=0, metavar="S", help="first seed of --random (seeds S..S+N-1)")
+    p.add_argument("--random", type=int, default=0, metavar="N",
+                   help="also check N generated graphs, drawn by hypothesis (a failure shrinks to a minimal graph, "
+                        "printed as a runnable program); without hypothesis installed, XorShift64* seeds S..S+N-1")
+    p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of --random (same seed, same graphs)")
     p.add_argument("--json", metavar="FILE", help="write a machine-readable report")
     p.add_argument("--junit", metavar="FILE", help="write JUnit XML")
     p.add_argument("--dot", metavar="DIR", help="write a Graphviz drawing of each failing graph")
@@ -60,15 +62,26 @@ def run(argv=None):
     from .harness import run_entry
 
     entries = [CATALOGUE[n] for n in names]
+    use_hypothesis = False
     if args.random:
-        seeds = range(args.seed, args.seed + args.random)
-        entries.append(Entry(f"random/seeds_{seeds.start}..{seeds.stop - 1}",
-                             lambda: generated_cases(seeds), "cases", tags=("random",)))
+        try:
+            import hypothesis  # noqa: F401
+
+            use_hypothesis = True
+        except ImportError:
+            seeds = range(args.seed, args.seed + args.random)
+            entries.append(Entry(f"random/seeds_{seeds.start}..{seeds.stop - 1}",
+                                 lambda: generated_cases(seeds), "cases", tags=("random",)))
     t0 = time.perf_counter()
     results = _run_all(entries, args.jobs)
+    if use_hypothesis:
+        from .harness import run_generated
+
+        entries.append(None)
+        results.append(run_generated(args.random, args.seed))
     if args.dot or any(not r.ok and r.name.startswith("random/") for r in results):
         # workers do not send engine values back: redo the failing graphs here for drawings and reproducers
-        results = [run_entry(e) if not r.ok else r for e, r in zip(entries, results)]
+        results = [run_entry(e) if e is not None and not r.ok else r for e, r in zip(entries, results)]
     seconds = time.perf_counter() - t0
 
     def reproducers():
@@ -76,6 +89,7 @@ def run(argv=None):
             if r.name.startswith("random/"):
                 for graph, tape, _, _ in r.failing_tapes:
                     print(f"\nReproduce {graph} (runnable micrograd_ref program):\n" + tape.to_python(graph))
+                    break  # the first (for hypothesis: the minimal) graph is enough
 
     if args.dot:
         for path in report.write_dots(args.dot, results):

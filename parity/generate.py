@@ -31,17 +31,52 @@ class RngChooser:
 
 
 class HypothesisChooser:
+    """Choices drawn by hypothesis (from st.data() or a composite's draw), so failures shrink."""
+
     def __init__(self, data):
         from hypothesis import strategies as st
 
-        self.data = data
+        self.draw = data.draw if hasattr(data, "draw") else data
         self.st = st
 
     def below(self, n):
-        return self.data.draw(self.st.integers(0, n - 1))
+        return self.draw(self.st.integers(0, n - 1))
 
     def ordinary(self):
-        return (self.data.draw(self.st.integers(0, 48)) - 24) / 8.0
+        return (self.draw(self.st.integers(0, 48)) - 24) / 8.0
+
+
+def hypothesis_search(examples, seed, check):
+    """Draw up to `examples` graphs with hypothesis, seeded; check(tape) returns a result with .ok.
+
+    Returns (graphs checked, None) when all pass, else (graphs checked, (tape, result)) for
+    the minimal failing graph hypothesis shrank the first failure to.
+    """
+    from hypothesis import HealthCheck, given, settings, strategies as st
+    from hypothesis import seed as seeded
+
+    @st.composite
+    def tapes(draw):
+        return random_tape(HypothesisChooser(draw))
+
+    seen = {"n": 0, "fail": None}
+
+    @seeded(seed)
+    @settings(max_examples=examples, database=None, deadline=None, derandomize=False,
+              suppress_health_check=list(HealthCheck), print_blob=False)
+    @given(tapes())
+    def prop(tape):
+        seen["n"] += 1
+        res = check(tape)
+        if not res.ok:
+            seen["fail"] = (tape, res)  # the last failing call is hypothesis's minimal example
+            raise AssertionError("mismatch")
+
+    try:
+        prop()
+    except AssertionError:
+        pass
+    return seen["n"], seen["fail"]
 
 
 def random_tape(choose, max_leaves=5, max_ops=12, specials=True):

@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass, field
 
 from .catalogue import TRAINING, build_tape, cases_of
-from .compare import Mismatch, agree, errors
+from .compare import DEFAULT, EXACT as _EXACT, Mismatch, agree, errors
 from .engines import run_micrograd_ref, run_torch
 
 FD_MAX_LEAVES = 12  # finite differences at up to this many leaves per graph
@@ -98,7 +98,6 @@ def _digest(h, eng):
         h.update(",".join(float(x).hex() for x in q).encode())
 
 
-from .compare import EXACT as _EXACT  # noqa: E402
 
 
 def diagnose(tape, mismatches):
@@ -202,3 +201,34 @@ def _run_training(res, entry, h):
                                                w_eng[i], w_ref[i]))
     for i in params:  # leave the tape as it was built
         tape.nodes[i].data = w_eng[i]
+
+
+def run_generated(examples, seed):
+    """`examples` generated graphs drawn by hypothesis from `seed`; a failure is shrunk to a minimal graph."""
+    from .generate import hypothesis_search
+
+    res = GraphResult(f"random/hypothesis_{examples}_seed_{seed}", checks=["torch", "backward twice"])
+    t0 = time.perf_counter()
+
+    def check(tape):
+        one = GraphResult(res.name)
+        eng, bad = check_tape(one, res.name, tape, DEFAULT)
+        res.cases += 1
+        res.nodes += len(tape)
+        res.max_abs, res.max_rel = max(res.max_abs, one.max_abs), max(res.max_rel, one.max_rel)
+        one.failing_tapes = [(f"{res.name} [minimal]", tape, eng, one.mismatches)] if bad else []
+        return one
+
+    try:
+        _, fail = hypothesis_search(examples, seed, check)
+    except Exception as exc:
+        res.error = f"{type(exc).__name__}: {exc}"
+        fail = None
+    if fail is not None:
+        tape, one = fail
+        res.mismatches = [Mismatch(f"{res.name} [minimal]", m.node, m.node_name, m.quantity, m.value,
+                                   m.reference, m.reference_name) for m in one.mismatches]
+        res.suspects = one.suspects
+        res.failing_tapes = one.failing_tapes
+    res.seconds = time.perf_counter() - t0
+    return res

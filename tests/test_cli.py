@@ -48,10 +48,31 @@ def test_cli_without_torch_exits_2_with_a_one_line_fix(tmp_path):
     assert "make parity" in r.stderr and "torch" in r.stderr
 
 
-def test_cli_random_graphs_by_seed():
-    r = parity("seed/toy_max", "--random", "25", "--seed", "1000")
+def test_cli_random_graphs_are_drawn_by_hypothesis_from_the_seed():
+    r = parity("seed/toy_max", "--random", "60", "--seed", "1000")
     assert r.returncode == 0, r.stdout
-    assert "random/seeds_1000..1024" in r.stdout
+    assert "random/hypothesis_60_seed_1000" in r.stdout
+
+
+SHRINKING = """
+import sys, runpy
+from micrograd_ref import OPS
+row = OPS["sigmoid"]
+orig = row.backward
+object.__setattr__(row, "backward", lambda g, out, a: (orig(g, out, a)[0] * 1.001,))
+sys.argv = ["parity"] + sys.argv[1:]
+runpy.run_module("parity", run_name="__main__")
+"""
+
+
+def test_cli_random_failure_shrinks_to_a_minimal_runnable_graph():
+    r = subprocess.run([sys.executable, "-c", SHRINKING, "seed/toy_max", "--random", "200", "--seed", "3"],
+                       capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 1, r.stdout + r.stderr
+    assert "backward of 'sigmoid'" in r.stdout
+    program = r.stdout[r.stdout.index("from math import inf, nan"):r.stdout.index("\n\n", r.stdout.index("print(i"))]
+    assert program.count(" = ") <= 3  # a leaf and a sigmoid: shrunk to the minimum
+    assert ".sigmoid()" in program
 
 
 BROKEN_ENGINE = """
