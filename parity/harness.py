@@ -25,7 +25,7 @@ class GraphResult:
     checks: list = field(default_factory=list)  # which oracles ran
     seconds: float = 0.0
     digest: str = ""  # sha256 of micrograd_ref's data and grads (bit-identical across runs)
-    failing_tapes: list = field(default_factory=list)  # (case, tape, engine values, bad node ids)
+    failing_tapes: list = field(default_factory=list)  # (graph, tape, micrograd_ref's EngineResult, mismatches)
     error: str = ""
     suspects: list = field(default_factory=list)  # "op X at node #i: ..." diagnoses
 
@@ -41,9 +41,6 @@ class GraphResult:
             "error": self.error, "suspects": self.suspects,
             "mismatches": [m.as_dict() for m in self.mismatches],
         }
-
-
-MAX_REPORTED = 20  # mismatches kept per graph (the count is still exact)
 
 
 def _compare_nodes(res, graph, tape, eng, ref, tol, ref_name="torch", quantities=("data", "grad")):
@@ -98,15 +95,14 @@ def _digest(h, eng):
         h.update(",".join(float(x).hex() for x in q).encode())
 
 
-
-
 def diagnose(tape, mismatches):
     """Name the op that most likely went wrong.
 
     Forward: the first node (in tape order) whose data disagrees while all its
-    inputs' data agree computed its forward wrongly. Backward: a node whose data
-    and grad agree but one of whose inputs' grad disagrees, while every other
-    consumer of that input agrees, sent a wrong gradient.
+    inputs' data agree computed its forward wrongly. Backward (all data agree):
+    an op node whose own grad agrees but which feeds an input whose grad does not
+    is a suspect; the first three are named. When no such node exists, the error
+    is in how contributions over several paths were summed.
     """
     bad_data = {m.node for m in mismatches if m.quantity == "data"}
     bad_grad = {m.node for m in mismatches if m.quantity.startswith("grad")}
@@ -165,8 +161,6 @@ def run_entry(entry, keep_failing=True):
                     res.failing_tapes.append((graph, tape, eng, res.mismatches[n_before:]))
     except Exception as exc:  # a crash in one graph is that graph's FAIL, not the harness's
         res.error = f"{type(exc).__name__}: {exc}"
-    if len(res.mismatches) > MAX_REPORTED:
-        res.extra_mismatches = len(res.mismatches) - MAX_REPORTED
     res.digest = h.hexdigest()[:16]
     res.seconds = time.perf_counter() - t0
     return res
