@@ -55,8 +55,9 @@ def import_torch():
     shared 2-core machine two threads made small vectorized ops stall ~80 ms at random (0.8 ms with one)."""
     import os
 
-    import torch
+    from parity.engines import import_torch as parity_import_torch
 
+    torch = parity_import_torch()  # the harness's import, with its one-line fix when torch is missing
     threads = int(os.environ.get("BENCH_TORCH_THREADS", "1"))
     if torch.get_num_threads() != threads:
         torch.set_num_threads(threads)

@@ -34,13 +34,14 @@ class Value:
     __slots__ = ("data", "grad", "label", "_op", "_a", "_b", "_up", "_seen")
     __array_ufunc__ = None  # numpy scalars and arrays defer to Value's reflected operators
 
-    def __init__(self, data, label="", _op=None, _a=None, _b=None):
+    def __init__(self, data, label=""):
+        # a leaf; nodes made by ops are built by _node() below, which sets the same slots
         self.data = data if type(data) is float else _as_float(data, "Value()")
         self.grad = 0.0
         self.label = label
-        self._op = _op  # the ops.Op row that made this node (bound to k for v ** k); None for a leaf
-        self._a = _a  # first input node (None for a leaf)
-        self._b = _b  # second input node (None for a leaf or a one-input op)
+        self._op = None  # the ops.Op row that made this node (bound to k for v ** k); None for a leaf
+        self._a = None  # first input node (None for a leaf)
+        self._b = None  # second input node (None for a leaf or a one-input op)
         self._seen = 0  # backward's scratch: consumers still to report in the current backward()
         # (and _up, backward's other scratch slot: the gradient received so far, set by backward)
 

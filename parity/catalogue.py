@@ -260,15 +260,21 @@ def train_classic(t):
 TRAINING = {"mlp/train_classic_20_steps": {"steps": 20, "lr": 0.05}}
 
 
+def trained_weights(tape):
+    """{leaf id: value} of the MLP weights and biases of a training tape (the leaves labelled L<layer>.N<j>.*)."""
+    return {n.id: n.data for n in tape.nodes if n.op is None and n.label.startswith("L")}
+
+
+def sgd(weights, grads, lr):
+    """One SGD step, as nn.sgd_step takes it: w - lr * grad for every weight."""
+    return {i: w - lr * grads[i] for i, w in weights.items()}
+
+
 # --- edge cases: every special value of every op, with upstream gradient 1, 0, inf and nan ---
 # Declared exact: micrograd_ref's forward and backward formulas are torch's, term for term,
 # so at these values the two agree bit for bit (signed zeros aside), and a one-ulp bias fails.
 
 UPSTREAM = (1.0, 0.0, math.inf, math.nan, -2.0)
-
-
-def _fmt(x):
-    return repr(x).replace("inf", "inf").replace("nan", "nan")
 
 
 def edge_cases(op_name):
@@ -291,7 +297,7 @@ def edge_cases(op_name):
                 out = t.op(op_name, *leaves, params=ps, label="out")
                 root = out if g == 1.0 else (out * t.leaf(g, "g")).label("out*g")
                 t.set_output(root)
-                name = f"{op_name}({', '.join(map(_fmt, xs + ps))}) g={_fmt(g)}"
+                name = f"{op_name}({', '.join(map(repr, xs + ps))}) g={g!r}"
                 cases.append((name, t))
     return cases
 

@@ -11,7 +11,7 @@ import os
 
 from micrograd_ref.ops import OPS
 
-from .catalogue import CATALOGUE, TRAINING, build_tape, cases_of
+from .catalogue import CATALOGUE, TRAINING, build_tape, cases_of, sgd, trained_weights
 from .compare import DEFAULT
 from .engines import run_torch
 from .tape import Node, Tape
@@ -76,14 +76,15 @@ def entry_graphs(entry):
         return [(case, tape, run_torch(tape)) for case, tape in cases_of(entry)]
     cfg = TRAINING[entry.name]
     tape = build_tape(entry)
-    params = [n.id for n in tape.nodes if n.op is None and n.label.startswith("L")]
+    weights = trained_weights(tape)
     graphs = []
     for step in range(cfg["steps"]):
+        for i, w in weights.items():
+            tape.nodes[i].data = w
         snapshot = Tape([Node(**vars(n)) for n in tape.nodes], tape.output)
         ref = run_torch(snapshot)
         graphs.append((f"step {step}", snapshot, ref))
-        for i in params:
-            tape.nodes[i].data = tape.nodes[i].data - cfg["lr"] * ref.grad[i]
+        weights = sgd(weights, ref.grad, cfg["lr"])
     return graphs
 
 

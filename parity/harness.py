@@ -5,7 +5,7 @@ import math
 import time
 from dataclasses import dataclass, field
 
-from .catalogue import TRAINING, build_tape, cases_of
+from .catalogue import TRAINING, build_tape, cases_of, sgd, trained_weights
 from .compare import DEFAULT, EXACT as _EXACT, Mismatch, agree, errors
 from .engines import run_micrograd_ref, run_torch
 
@@ -170,31 +170,26 @@ def _run_training(res, entry, h):
     """SGD in both engines from the same weights; each step compares every node, then every updated weight."""
     cfg = TRAINING[entry.name]
     tape = build_tape(entry)
-    params = [n.id for n in tape.nodes if n.op is None and n.label.startswith("L")]
-    w_eng = {i: tape.nodes[i].data for i in params}
+    w_eng = trained_weights(tape)
     w_ref = dict(w_eng)
     for step in range(cfg["steps"]):
         graph = f"{entry.name} [step {step}]"
         # each engine continues from its own weights
-        for i in params:
-            tape.nodes[i].data = w_eng[i]
+        for i, w in w_eng.items():
+            tape.nodes[i].data = w
         eng = run_micrograd_ref(tape, twice=False)
-        for i in params:
-            tape.nodes[i].data = w_ref[i]
+        for i, w in w_ref.items():
+            tape.nodes[i].data = w
         ref = run_torch(tape)
-        eng.extra["grads_twice"] = [2 * g for g in eng.grad]
         _compare_nodes(res, graph, tape, eng, ref, entry.tol)
         _digest(h, eng)
         res.nodes += len(tape)
         res.cases += 1
-        for i in params:
-            w_eng[i] = w_eng[i] - cfg["lr"] * eng.grad[i]
-            w_ref[i] = w_ref[i] - cfg["lr"] * ref.grad[i]
+        w_eng, w_ref = sgd(w_eng, eng.grad, cfg["lr"]), sgd(w_ref, ref.grad, cfg["lr"])
+        for i in w_eng:
             if not agree(w_eng[i], w_ref[i], entry.tol):
                 res.mismatches.append(Mismatch(graph, i, tape.name_of(i), f"weight after step {step}",
                                                w_eng[i], w_ref[i]))
-    for i in params:  # leave the tape as it was built
-        tape.nodes[i].data = w_eng[i]
 
 
 def run_generated(examples, seed):
