@@ -43,9 +43,11 @@ class GraphResult:
         }
 
 
-def _compare_nodes(res, graph, tape, eng, ref, tol, ref_name="torch", quantities=("data", "grad")):
-    bad = set()
-    for q in quantities:
+def compare(res, graph, tape, eng, ref, tol, engine_name="micrograd_ref"):
+    """Data and grad of every node of eng against torch's (ref); records mismatches, errors and the
+    likely culprit in res and returns the ids of the disagreeing nodes."""
+    bad, n_before = set(), len(res.mismatches)
+    for q in ("data", "grad"):
         mine, theirs = getattr(eng, q), getattr(ref, q)
         for i, (x, y) in enumerate(zip(mine, theirs)):
             a, r = errors(x, y)
@@ -53,7 +55,11 @@ def _compare_nodes(res, graph, tape, eng, ref, tol, ref_name="torch", quantities
             res.max_rel = max(res.max_rel, r)
             if not agree(x, y, tol):
                 bad.add(i)
-                res.mismatches.append(Mismatch(graph, i, tape.name_of(i), q, x, y, ref_name))
+                res.mismatches.append(Mismatch(graph, i, tape.name_of(i), q, x, y, "torch", engine_name))
+    if bad:
+        for s in diagnose(tape, res.mismatches[n_before:]):
+            if len(res.suspects) < 5 and f"{graph}: {s}" not in res.suspects:
+                res.suspects.append(f"{graph}: {s}")
     return bad
 
 
@@ -129,12 +135,7 @@ def diagnose(tape, mismatches):
 def check_tape(res, graph, tape, tol, smooth=False):
     eng = run_micrograd_ref(tape)
     ref = run_torch(tape)
-    n_before = len(res.mismatches)
-    bad = _compare_nodes(res, graph, tape, eng, ref, tol)
-    if bad:
-        for s in diagnose(tape, res.mismatches[n_before:]):
-            if len(res.suspects) < 5 and f"{graph}: {s}" not in res.suspects:
-                res.suspects.append(f"{graph}: {s}")
+    bad = compare(res, graph, tape, eng, ref, tol)
     bad |= _twice(res, graph, tape, eng)
     if smooth and len(tape) <= FD_MAX_NODES:
         bad |= _finite_differences(res, graph, tape, eng)
@@ -181,7 +182,7 @@ def _run_training(res, entry, h):
         for i, w in w_ref.items():
             tape.nodes[i].data = w
         ref = run_torch(tape)
-        _compare_nodes(res, graph, tape, eng, ref, entry.tol)
+        compare(res, graph, tape, eng, ref, entry.tol)
         _digest(h, eng)
         res.nodes += len(tape)
         res.cases += 1

@@ -22,8 +22,9 @@ import sys
 import threading
 import time
 
-from .compare import Mismatch, Tolerance, agree, errors
-from .harness import GraphResult, diagnose
+from .compare import Tolerance
+from .engines import EngineResult
+from .harness import GraphResult, compare
 
 GOLDEN_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "golden")
 
@@ -135,23 +136,9 @@ def check_port(cmd, docs, timeout=30.0, engine_name="port"):
                 except PortFailure as exc:
                     res.error = (res.error + "; " if res.error else "") + f"{graph}: {exc}"
                     continue
-                before = len(res.mismatches)
-                for q in ("data", "grad"):
-                    want = [from_num(v) for v in g["expected"][q]]
-                    for i, (x, y) in enumerate(zip(got[q], want)):
-                        a, r = errors(x, y)
-                        res.max_abs, res.max_rel = max(res.max_abs, a), max(res.max_rel, r)
-                        if not agree(x, y, tol):
-                            node = g["nodes"][i]
-                            what = node["op"] if node["op"] != "leaf" else ("const" if node.get("const") else "leaf")
-                            name = f"#{i} {node['label']!r} ({what})" if node.get("label") else f"#{i} ({what})"
-                            res.mismatches.append(Mismatch(graph, i, name, q, x, y, "torch", engine_name))
-                new = res.mismatches[before:]
-                if new:
-                    tape = tape_from_nodes(g["nodes"], g["output"])
-                    for s in diagnose(tape, new):
-                        if len(res.suspects) < 5:
-                            res.suspects.append(f"{graph}: {s}")
+                want = EngineResult(*([from_num(v) for v in g["expected"][q]] for q in ("data", "grad")))
+                compare(res, graph, tape_from_nodes(g["nodes"], g["output"]),
+                        EngineResult(got["data"], got["grad"]), want, tol, engine_name)
             res.seconds = time.perf_counter() - t0
             results.append(res)
     finally:
