@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 from .catalogue import TRAINING, build_tape, cases_of, sgd, trained_weights
 from .compare import DEFAULT, EXACT as _EXACT, Mismatch, agree, errors
+from .diagnose import diagnose
 from .engines import run_micrograd_ref, run_torch
 
 FD_MAX_LEAVES = 12  # finite differences at up to this many leaves per graph
@@ -99,37 +100,6 @@ def _finite_differences(res, graph, tape, eng):
 def _digest(h, eng):
     for q in (eng.data, eng.grad):
         h.update(",".join(float(x).hex() for x in q).encode())
-
-
-def diagnose(tape, mismatches):
-    """Name the op that most likely went wrong.
-
-    Forward: the first node (in tape order) whose data disagrees while all its
-    inputs' data agree computed its forward wrongly. Backward (all data agree):
-    an op node whose own grad agrees but which feeds an input whose grad does not
-    is a suspect; the first three are named. When no such node exists, the error
-    is in how contributions over several paths were summed.
-    """
-    bad_data = {m.node for m in mismatches if m.quantity == "data"}
-    bad_grad = {m.node for m in mismatches if m.quantity.startswith("grad")}
-    for i in sorted(bad_data):
-        n = tape.nodes[i]
-        if n.op is not None and not (set(n.inputs) & bad_data):
-            return [f"forward of '{n.op}' at node {tape.name_of(i)}: its inputs agree, its output does not"]
-    if bad_data:
-        return []
-    suspects = []
-    for n in tape.nodes:
-        if n.op is None or n.id in bad_grad:
-            continue
-        wrong = [i for i in n.inputs if i in bad_grad]
-        if wrong:
-            names = ", ".join(tape.name_of(i) for i in dict.fromkeys(wrong))
-            suspects.append(f"backward of '{n.op}' at node {tape.name_of(n.id)}: its grad agrees, "
-                            f"the grad it sends to {names} does not")
-    if not suspects and bad_grad:
-        suspects.append("gradient accumulation: every op's grad agrees locally, yet sums over several paths do not")
-    return suspects[:3]
 
 
 def check_tape(res, graph, tape, tol, smooth=False):
