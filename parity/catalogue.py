@@ -27,6 +27,21 @@ class Entry:
     doc: str = ""
     tags: tuple = field(default=())
 
+    @property
+    def level(self):
+        """core (ordinary values), edge (torch's special-value conventions), scale (deep and wide graphs),
+        training (the SGD replay)."""
+        if self.kind == "training":
+            return "training"
+        top = self.name.split("/", 1)[0]
+        return top if top in ("edge", "scale") else "core"
+
+    @property
+    def ops(self):
+        """The ops its graphs use, in op-table order."""
+        used = {n.op for _, tape in cases_of(self) for n in tape.nodes if n.op is not None}
+        return [op for op in OPS if op in used]
+
 
 CATALOGUE = {}
 

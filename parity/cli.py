@@ -1,127 +1,329 @@
-"""python -m parity: replay every catalogue graph in micrograd_ref and torch, compare every node.
+"""python -m parity: replay catalogue graphs in two engines and compare every node's data and grad.
 
-Exit status: 0 all agree, 1 any mismatch, 2 usage or setup error.
+Default: micrograd_ref against torch float64, every graph. Engines: micrograd_ref, torch, jax,
+golden (the committed golden vectors), port:CMD (a process speaking the line protocol),
+package.module:NAME (a Python adapter).
+
+subcommands:
+  check-port [options] [graphs] -- CMD   a port process against the golden vectors
+                                         (shorthand for --engine port:CMD --reference golden)
+  conventions                            every edge case in every installed engine -> docs/CONVENTIONS.md
+  ports                                  the compliance report across ports -> docs/PORTS.md
+  spec                                   print the spec (docs/SPEC.md) generated from the op table
+  export DIR [graphs]                    write golden vectors (torch float64) of the catalogue
+
+exit status: 0 every compared node agrees (declared differences and skips allowed; --strict: no
+skips), 1 a disagreement, an engine error or an XPASS, 2 a usage or setup error (found before
+any graph runs), 130 interrupted (SIGINT), 143 terminated (SIGTERM).
 """
 
 import argparse
+import difflib
 import fnmatch
 import multiprocessing
 import os
+import signal
 import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 
 USAGE_ERROR = 2
+SUBCOMMANDS = ("check-port", "conventions", "ports", "spec", "export")
 
 
-def _select(names, patterns):
+class UsageError(Exception):
+    """A command line that cannot be honoured: one line on stderr, exit 2, before any work."""
+
+
+# --- selecting graphs ---------------------------------------------------------------------
+
+def _matches(name, pattern):
+    return fnmatch.fnmatchcase(name, pattern) or name == pattern or name.startswith(pattern.rstrip("/") + "/")
+
+
+def select(names, patterns, what="graph"):
+    """Names matching any pattern (all when none); every pattern must match something."""
+    names = list(names)
     if not patterns:
-        return list(names)
-    chosen = [n for n in names if any(fnmatch.fnmatchcase(n, p) or n == p or n.startswith(p.rstrip("/") + "/")
-                                      for p in patterns)]
-    return chosen
+        return names
+    for p in patterns:
+        if not any(_matches(n, p) for n in names):
+            close = difflib.get_close_matches(p, names, n=3, cutoff=0.5)
+            hint = f"; did you mean {', '.join(close)}?" if close else " (python -m parity --list shows them)"
+            raise UsageError(f"no {what} matches {p!r}{hint}")
+    return [n for n in names if any(_matches(n, p) for p in patterns)]
 
 
-def run(argv=None):
-    p = argparse.ArgumentParser(prog="python -m parity", description=__doc__.strip().splitlines()[0])
-    p.add_argument("graphs", nargs="*", help="graph names or globs (e.g. 'seed/*', 'edge/pow*'); default all")
-    p.add_argument("--list", action="store_true", help="list the catalogue and exit")
-    p.add_argument("--random", type=int, default=0, metavar="N",
-                   help="also check N generated graphs, drawn by hypothesis (a failure shrinks to a minimal graph, "
-                        "printed as a runnable program); without hypothesis installed, XorShift64* seeds S..S+N-1")
-    p.add_argument("--seed", type=int, default=0, metavar="S", help="seed of --random (same seed, same graphs)")
+# --- checking output paths before any work ------------------------------------------------------
+
+def check_output_file(path, option):
+    if os.path.isdir(path):
+        raise UsageError(f"{option} {path}: is a directory")
+    parent = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(parent):
+        raise UsageError(f"{option} {path}: directory {parent} does not exist")
+    if os.path.exists(path):
+        if not os.access(path, os.W_OK):
+            raise UsageError(f"{option} {path}: not writable")
+    elif not os.access(parent, os.W_OK | os.X_OK):
+        raise UsageError(f"{option} {path}: cannot create a file in {parent}")
+
+
+def check_output_dir(path, option):
+    if os.path.exists(path) and not os.path.isdir(path):
+        raise UsageError(f"{option} {path}: exists and is not a directory")
+    probe = path
+    while not os.path.exists(probe):
+        probe = os.path.dirname(os.path.abspath(probe))
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise UsageError(f"{option} {path}: cannot write in {probe}")
+
+
+# --- the command line ------------------------------------------------------------------------
+
+def parser(prog="python -m parity", check_port=False):
+    p = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n\n")[0] if not check_port else
+                                "Run a port process against the golden vectors (protocol v1, docs/SPEC.md).",
+                                epilog=None if check_port else __doc__.split("\n\n", 1)[1],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("graphs", nargs="*", help="entry names, prefixes or globs ('seed/*', 'edge/pow*'); default all")
+    if not check_port:
+        p.add_argument("--engine", default="micrograd_ref", metavar="E", help="the engine checked (default micrograd_ref)")
+        p.add_argument("--reference", default="torch", metavar="R", help="the engine it is checked against "
+                       "(default torch; golden needs no torch)")
+    else:
+        p.add_argument("--name", help="what to call the port in reports (default: the name from its handshake)")
+    p.add_argument("--golden", metavar="DIR", help="golden vectors directory for the golden engine "
+                   "(default: the committed golden/, or the copy installed with the package)")
+    p.add_argument("--list", action="store_true", help="list the entries (filtered by the graph patterns) with "
+                   "their level and ops, and exit")
+    p.add_argument("--known-failures", metavar="FILE", help="TOML file of graphs expected to disagree "
+                   "(XFAIL; one that agrees is XPASS and fails the run)")
+    p.add_argument("--strict", action="store_true", help="a skipped graph fails the run")
+    p.add_argument("--timeout", type=float, default=30.0, metavar="S", help="seconds a port may take per graph")
+    if not check_port:
+        p.add_argument("--random", type=int, default=0, metavar="N",
+                       help="also check N generated graphs drawn by hypothesis (a failure shrinks to a minimal "
+                            "graph, printed as a runnable program)")
+        p.add_argument("--seed", type=int, metavar="S", help="seed of --random (same seed, same graphs)")
     p.add_argument("--json", metavar="FILE", help="write a machine-readable report")
     p.add_argument("--junit", metavar="FILE", help="write JUnit XML")
-    p.add_argument("--dot", metavar="DIR", help="write a Graphviz drawing of each failing graph")
-    p.add_argument("-q", "--quiet", action="store_true", help="only failures and the summary")
+    if not check_port:
+        p.add_argument("--dot", metavar="DIR", help="write a Graphviz drawing of each failing graph")
+    p.add_argument("-q", "--quiet", action="store_true", help="only disagreements and the summary")
     p.add_argument("-j", "--jobs", type=int, default=min(os.cpu_count() or 1, 4), metavar="N",
                    help="worker processes (default: the number of CPUs, at most 4; 1 runs in this process)")
-    args = p.parse_args(argv)
+    return p
 
-    from .catalogue import CATALOGUE, Entry, generated_cases
-    from .engines import TorchMissing, import_torch
+
+def list_entries(entries):
+    w = max(len(e.name) for e in entries)
+    for e in entries:
+        print(f"{e.name:<{w}}  {e.level:<8}  {','.join(e.ops):<40}  {e.doc}")
+    return 0
+
+
+def _engine(spec, args):
+    from .engines import make
+    from .engines.golden_engine import Golden
+
+    if spec == "golden" and args.golden:
+        return Golden(args.golden)
+    return make(spec, timeout=args.timeout)
+
+
+def prepare(args, engine=None):
+    """Everything that can fail before a graph runs: patterns, paths, files, engines. Raises UsageError."""
+    from . import expectations as exps
+    from .catalogue import CATALOGUE
+    from .engines import EngineUnavailable
+
+    names = select(CATALOGUE, args.graphs)
+    if getattr(args, "random", 0) < 0:
+        raise UsageError("--random takes N >= 0")
+    if getattr(args, "seed", None) is not None and not args.random:
+        raise UsageError("--seed chooses the graphs of --random N; give --random too")
+    for opt in ("json", "junit"):
+        if getattr(args, opt, None):
+            check_output_file(getattr(args, opt), f"--{opt}")
+    if getattr(args, "dot", None):
+        check_output_dir(args.dot, "--dot")
+    if args.jobs < 1:
+        raise UsageError("--jobs takes N >= 1")
+    known = exps.Expectations()
+    if args.known_failures:
+        try:
+            known = exps.load(args.known_failures, strict=True)
+        except exps.ExpectationsError as exc:
+            raise UsageError(f"--known-failures: {exc}") from None
+        for e in known.entries:
+            if not any(e.matches_entry(n) for n in names):
+                raise UsageError(f"--known-failures: entry {e.match!r} matches no graph of this run")
+    started = []
+    try:
+        eng = engine if engine is not None else _engine(args.engine, args)
+        ref = _engine(args.reference, args)
+        for x in (ref, eng):
+            x.start()
+            started.append(x)
+        declared = exps.Expectations()
+        if getattr(eng, "differences", None):
+            declared = exps.load(eng.differences)
+    except EngineUnavailable as exc:
+        for x in started:
+            x.close()
+        raise UsageError(str(exc)) from None
+    except exps.ExpectationsError as exc:
+        for x in started:
+            x.close()
+        raise UsageError(f"declared differences of {eng.name}: {exc}") from None
+    return [CATALOGUE[n] for n in names], eng, ref, declared + known
+
+
+def run(argv=None, check_port_cmd=None):
+    prog = "python -m parity check-port" if check_port_cmd is not None else "python -m parity"
+    args = parser(prog, check_port=check_port_cmd is not None).parse_args(argv)
+    if check_port_cmd is not None:
+        args.engine, args.reference, args.random, args.seed, args.dot = None, "golden", 0, None, None
+    from .catalogue import CATALOGUE
 
     if args.list:
-        for name, e in CATALOGUE.items():
-            print(f"{name:36s} {e.doc}")
-        return 0
-    names = _select(CATALOGUE, args.graphs)
-    if args.graphs and not names:
-        print(f"parity: no graph matches {' '.join(args.graphs)} (see python -m parity --list)", file=sys.stderr)
-        return USAGE_ERROR
-    if args.random < 0:
-        print("parity: --random takes N >= 0", file=sys.stderr)
-        return USAGE_ERROR
-    try:
-        import_torch()
-    except TorchMissing as exc:
-        print(f"parity: {exc}", file=sys.stderr)
-        return USAGE_ERROR
-
-    from . import report
-    from .harness import run_entry
-
-    entries = [CATALOGUE[n] for n in names]
-    use_hypothesis = False
-    if args.random:
         try:
-            import hypothesis  # noqa: F401
+            return list_entries([CATALOGUE[n] for n in select(CATALOGUE, args.graphs)])
+        except UsageError as exc:
+            return _usage(prog, exc)
+    try:
+        engine = None
+        if check_port_cmd is not None:
+            if not check_port_cmd:
+                raise UsageError("no port command after --")
+            from .engines.port_engine import Port
 
-            use_hypothesis = True
-        except ImportError:
-            seeds = range(args.seed, args.seed + args.random)
-            entries.append(Entry(f"random/seeds_{seeds.start}..{seeds.stop - 1}",
-                                 lambda: generated_cases(seeds), "cases", tags=("random",)))
+            engine = Port(check_port_cmd, timeout=args.timeout, name=args.name)
+        entries, eng, ref, expectations = prepare(args, engine)
+    except UsageError as exc:
+        return _usage(prog, exc)
+    try:
+        return _run(args, entries, eng, ref, expectations)
+    finally:
+        for x in (eng, ref):
+            x.close()
+
+
+def _usage(prog, exc):
+    print(f"{prog.split()[-1] if 'check-port' in prog else 'parity'}: {exc}", file=sys.stderr)
+    return USAGE_ERROR
+
+
+def _run(args, entries, eng, ref, expectations):
+    from . import report
+    from .harness import Run
+
     t0 = time.perf_counter()
-    results = _run_all(entries, args.jobs)
-    if use_hypothesis:
+    results = _run_all(entries, args.jobs, eng, ref, expectations)
+    gen = None
+    if args.random:
         from .harness import run_generated
 
-        entries.append(None)
-        results.append(run_generated(args.random, args.seed))
-    if args.dot or any(not r.ok and r.name.startswith("random/") for r in results):
-        # workers do not send engine values back: redo the failing graphs here for drawings and reproducers
-        results = [run_entry(e) if e is not None and not r.ok else r for e, r in zip(entries, results)]
+        gen = run_generated(args.random, args.seed or 0, eng, ref)
+        results.append(gen)
+    if args.dot:
+        # workers do not send engine objects back: redo the failing entries here for the drawings
+        redo = Run(eng, ref, expectations)
+        results = [redo.entry(e) if not r.ok else r for e, r in zip(entries, results)] + ([gen] if gen else [])
     seconds = time.perf_counter() - t0
 
     def reproducers():
-        for r in results:
-            if r.name.startswith("random/"):
-                for graph, tape, _, _ in r.failing_tapes:
-                    print(f"\nReproduce {graph} (runnable micrograd_ref program):\n" + tape.to_python(graph))
-                    break  # the first (for hypothesis: the minimal) graph is enough
+        if gen is not None:
+            for graph, tape, _, _ in gen.failing_tapes[:1]:  # the minimal graph hypothesis shrank to
+                print(f"\nReproduce {graph} (runnable micrograd_ref program):\n" + tape.to_python(graph))
 
     if args.dot:
         for path in report.write_dots(args.dot, results):
             print(f"wrote {path}")
-    return report.emit(results, seconds, args.quiet, args.json, args.junit, after_failures=reproducers)
+    about = [x.about() for x in (eng, ref)]
+    return report.emit(results, seconds, args.quiet, args.json, args.junit, engines=about,
+                       expectations=expectations, strict=args.strict, after_failures=reproducers,
+                       suite="check-port" if args.reference == "golden" and args.engine is None else "parity")
 
 
-_FORKED_ENTRIES = []  # set before forking: workers inherit the entries and receive only indices
+# --- running entries in worker processes, stoppable by SIGINT / SIGTERM ----------------------------
+
+_FORKED = {}  # set before forking: workers inherit the run and the entries and receive only indices
 
 
-def _run_entry_lean(i):
-    from .harness import run_entry
+def _worker_init():
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; it stops the workers
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _die_with_parent()
+    run = _FORKED["run"]
+    run.engine.after_fork()
+    run.reference.after_fork()
 
-    return run_entry(_FORKED_ENTRIES[i], keep_failing=False)
+
+def _die_with_parent():
+    """Linux: this process gets SIGTERM when its parent dies, so nothing outlives a killed run."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
 
 
-def _run_all(entries, jobs):
-    """Run entries, in `jobs` forked worker processes when there are several CPUs (largest graphs first)."""
-    from .harness import run_entry
+def _run_one(i):
+    return _FORKED["run"].entry(_FORKED["entries"][i])
 
+
+class Interrupted(BaseException):
+    def __init__(self, signum):
+        self.signum = signum
+
+
+def _on_signal(signum, frame):
+    raise Interrupted(signum)
+
+
+def _run_all(entries, jobs, eng, ref, expectations):
+    """Run entries, in `jobs` forked worker processes when there are several (largest entries first)."""
+    from .harness import Run
+
+    run = Run(eng, ref, expectations, keep_failing=jobs <= 1)
     if jobs <= 1 or len(entries) < 2 or "fork" not in multiprocessing.get_all_start_methods():
-        return [run_entry(e) for e in entries]
-    _FORKED_ENTRIES[:] = entries
-    order = sorted(range(len(entries)), key=lambda i: not entries[i].name.startswith("mlp/"))
-    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-        done = dict(zip(order, pool.map(_run_entry_lean, order)))
+        return [run.entry(e) for e in entries]
+    _FORKED.update(run=run, entries=entries)
+    order = sorted(range(len(entries)), key=lambda i: entries[i].level != "scale" and not entries[i].name.startswith("mlp/"))
+    pool = ProcessPoolExecutor(min(jobs, len(entries)), mp_context=multiprocessing.get_context("fork"),
+                               initializer=_worker_init)
+    try:
+        done = dict(zip(order, pool.map(_run_one, order)))
+    except BaseException:
+        for p in list(getattr(pool, "_processes", {}).values()):
+            try:
+                p.kill()
+            except (OSError, AttributeError):
+                pass
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown()
     return [done[i] for i in range(len(entries))]
 
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
-    if argv and argv[0] in ("spec", "export", "check-port"):
+    old = {s: signal.signal(s, _on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        return _dispatch(argv)
+    except Interrupted as exc:
+        print("interrupted", file=sys.stderr)
+        return 128 + exc.signum
+    finally:
+        for s, h in old.items():
+            signal.signal(s, h)
+
+
+def _dispatch(argv):
+    if argv and argv[0] in SUBCOMMANDS:
         from . import porting
 
         return porting.main(argv)

@@ -22,7 +22,7 @@ DEFAULT = Tolerance()
 EXACT = Tolerance(exact=True)
 
 
-def agree(x, ref, tol=DEFAULT):
+def agree(x, ref, tol=DEFAULT, quantity="data"):
     """nan equals nan; infinities must match in sign; signed zeros compare equal."""
     if x != x or ref != ref:
         return x != x and ref != ref

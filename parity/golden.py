@@ -13,7 +13,7 @@ from micrograd_ref.ops import OPS
 
 from .catalogue import CATALOGUE, TRAINING, build_tape, cases_of, sgd, trained_weights
 from .compare import DEFAULT
-from .engines import run_torch
+from .engines import Graph
 from .tape import Node, Tape
 
 FORMAT = "micrograd_ref-golden/1"
@@ -70,10 +70,16 @@ def graph_doc(case, tape, expected):
             "expected": {"data": [num(x) for x in expected.data], "grad": [num(x) for x in expected.grad]}}
 
 
-def entry_graphs(entry):
-    """[(case, tape, torch result)] for an entry; training entries give one graph per SGD step."""
+def entry_graphs(entry, engine=None):
+    """[(case, tape, the engine's Replay)] for an entry (torch float64 unless another engine is given);
+    training entries give one graph per SGD step, each step from the engine's own previous gradients."""
+    if engine is None:
+        from .engines.torch_engine import Torch
+
+        engine = Torch()
+        engine.start()
     if entry.kind != "training":
-        return [(case, tape, run_torch(tape)) for case, tape in cases_of(entry)]
+        return [(case, tape, engine.run(Graph(entry.name, case, tape))) for case, tape in cases_of(entry)]
     cfg = TRAINING[entry.name]
     tape = build_tape(entry)
     weights = trained_weights(tape)
@@ -81,8 +87,8 @@ def entry_graphs(entry):
     for step in range(cfg["steps"]):
         for i, w in weights.items():
             tape.nodes[i].data = w
-        snapshot = Tape([Node(**vars(n)) for n in tape.nodes], tape.output)
-        ref = run_torch(snapshot)
+        snapshot = tape.copy()
+        ref = engine.run(Graph(entry.name, f"step {step}", snapshot))
         graphs.append((f"step {step}", snapshot, ref))
         weights = sgd(weights, ref.grad, cfg["lr"])
     return graphs
@@ -144,12 +150,28 @@ def export(directory, names=None):
     return index
 
 
-def load(directory):
-    """[(entry doc)] from an exported directory, in index order."""
+def default_dir():
+    """The golden vectors: the repository's golden/ next to the parity package, else the copy installed with it."""
+    here = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "golden")
+    if os.path.exists(os.path.join(here, "index.json")):
+        return here
+    installed = os.path.join(os.path.dirname(os.path.abspath(__file__)), "golden_vectors")
+    return installed if os.path.exists(os.path.join(installed, "index.json")) else here
+
+
+def load_index(directory):
     with open(os.path.join(directory, "index.json")) as f:
         index = json.load(f)
-    docs = []
-    for e in index["entries"]:
-        with open(os.path.join(directory, e["file"])) as f:
-            docs.append(json.load(f))
-    return docs
+    if index.get("format") != FORMAT:
+        raise ValueError(f"format {index.get('format')!r}, this runner reads {FORMAT!r}")
+    return index
+
+
+def load_entry(directory, file):
+    with open(os.path.join(directory, file)) as f:
+        return json.load(f)
+
+
+def load(directory):
+    """[(entry doc)] from an exported directory, in index order."""
+    return [load_entry(directory, e["file"]) for e in load_index(directory)["entries"]]

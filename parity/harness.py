@@ -1,4 +1,14 @@
-"""Run catalogue entries: replay in both engines, compare every node, check the engine's own promises."""
+"""Run catalogue entries in two engines, a candidate and a reference, and compare every node.
+
+Nothing here knows which engines they are (parity/engines/): each case of an entry is
+replayed by both, then every node's data and grad are compared (compare.py), the
+candidate's own promises are checked (a second backward() adds the same gradients
+again; finite differences at the leaves of smooth graphs), and the case gets one status:
+
+  PASS   every node agrees                 SKIP   an engine lacks an op of the graph, or has no answer
+  FAIL   some node disagrees                ERROR  an engine failed on the graph (its own error is shown)
+  XFAIL  disagrees, as declared/listed      XPASS  listed as a known failure, yet agrees (fails the run)
+"""
 
 import hashlib
 import math
@@ -6,82 +16,164 @@ import time
 from dataclasses import dataclass, field
 
 from .catalogue import TRAINING, build_tape, cases_of, sgd, trained_weights
-from .compare import DEFAULT, EXACT as _EXACT, Mismatch, agree, errors
+from .compare import DEFAULT, EXACT, Mismatch, agree, errors
 from .diagnose import diagnose
-from .engines import run_micrograd_ref, run_torch
+from .engines import Graph, Unsupported
+from .expectations import Expectations
 
 FD_MAX_LEAVES = 12  # finite differences at up to this many leaves per graph
 FD_MAX_NODES = 5000
 FD_RTOL, FD_ATOL = 1e-5, 1e-6
+STATUSES = ("PASS", "FAIL", "ERROR", "SKIP", "XFAIL", "XPASS")
+MAX_KEPT = 200  # mismatches kept per entry (the count is exact; the list is for reading)
+
+
+@dataclass
+class CaseResult:
+    name: str  # "entry [case]"
+    status: str  # one of STATUSES
+    ops: tuple = ()  # the ops this case tests (an edge case tests its own op; other graphs every op they use)
+    nodes: int = 0  # nodes compared (0 unless both engines answered)
+    reason: str = ""  # the error, the reason for a skip, or the expectation's reason
 
 
 @dataclass
 class GraphResult:
+    """One catalogue entry run in two engines."""
+
     name: str
-    nodes: int = 0
-    cases: int = 0
+    level: str = "core"
+    engine: str = "micrograd_ref"
+    reference: str = "torch"
+    cases: list = field(default_factory=list)  # CaseResult per case
+    nodes: int = 0  # nodes compared
     max_abs: float = 0.0
-    max_rel: float = 0.0
-    mismatches: list = field(default_factory=list)
+    worst: float = 0.0  # the largest error as a fraction of what the tolerance allows (inf for any exact miss)
+    exact: bool = False
+    mismatches: list = field(default_factory=list)  # of FAIL cases (the first MAX_KEPT)
+    n_mismatches: int = 0
+    declared: list = field(default_factory=list)  # (Expected, first Mismatch or error) of XFAIL cases
+    matched: set = field(default_factory=set)  # expectations that matched a disagreement (for staleness)
     checks: list = field(default_factory=list)  # which oracles ran
     seconds: float = 0.0
-    digest: str = ""  # sha256 of micrograd_ref's data and grads (bit-identical across runs)
-    failing_tapes: list = field(default_factory=list)  # (graph, tape, micrograd_ref's EngineResult, mismatches)
-    error: str = ""
-    suspects: list = field(default_factory=list)  # "op X at node #i: ..." diagnoses
+    digest: str = ""  # sha256 of the candidate's data and grads (bit-identical across runs)
+    failing_tapes: list = field(default_factory=list)  # (graph, tape, candidate Replay, mismatches)
+    suspects: list = field(default_factory=list)  # "backward of 'X' at node #i: ..." diagnoses
+
+    def count(self, status):
+        return sum(c.status == status for c in self.cases)
+
+    @property
+    def status(self):
+        seen = {c.status for c in self.cases}
+        for s in ("ERROR", "FAIL", "XPASS", "XFAIL", "PASS"):
+            if s in seen:
+                return s
+        return "SKIP"
+
+    @property
+    def error(self):
+        """The first error, named by graph ('' when no case errored)."""
+        return next((f"{c.name}: {c.reason}" for c in self.cases if c.status == "ERROR"), "")
+
+    def ok_when(self, strict=False):
+        return self.status in (("PASS", "XFAIL") if strict else ("PASS", "XFAIL", "SKIP"))
 
     @property
     def ok(self):
-        return not self.mismatches and not self.error
+        return self.ok_when()
 
     def as_dict(self):
+        counts = {s.lower(): self.count(s) for s in STATUSES}
         return {
-            "name": self.name, "ok": self.ok, "nodes": self.nodes, "cases": self.cases,
-            "max_abs_error": self.max_abs, "max_rel_error": self.max_rel,
+            "name": self.name, "level": self.level, "status": self.status, "ok": self.ok,
+            "engine": self.engine, "reference": self.reference, "cases": len(self.cases), "counts": counts,
+            "nodes_compared": self.nodes, "max_abs_error": self.max_abs,
+            "worst_error_of_allowed": self.worst if math.isfinite(self.worst) else "inf", "exact": self.exact,
             "checks": self.checks, "seconds": round(self.seconds, 4), "digest": self.digest,
             "error": self.error, "suspects": self.suspects,
+            "skipped": sorted({c.reason for c in self.cases if c.status == "SKIP"})[:5],
+            "expected": [{"graph": m if isinstance(m, str) else m.graph, "match": e.match, "reason": e.reason}
+                         for e, m in self.declared[:20]],
             "mismatches": [m.as_dict() for m in self.mismatches],
         }
 
 
-def compare(res, graph, tape, eng, ref, tol, engine_name="micrograd_ref"):
-    """Data and grad of every node of eng against torch's (ref); records mismatches, errors and the
-    likely culprit in res and returns the ids of the disagreeing nodes."""
-    bad, n_before = set(), len(res.mismatches)
+# --- the engines of a run ------------------------------------------------------------------
+
+_DEFAULT = {}
+
+
+def default_engines():
+    """(candidate, reference) of a plain run: micrograd_ref against torch float64."""
+    if not _DEFAULT:
+        from .engines.micrograd_ref_engine import MicrogradRef
+        from .engines.torch_engine import Torch
+
+        ref = Torch()
+        ref.start()
+        _DEFAULT["pair"] = (MicrogradRef(), ref)
+    return _DEFAULT["pair"]
+
+
+# --- one case ---------------------------------------------------------------------------------
+
+def _replay(engine, graph):
+    """(Replay, None) or (None, (status, reason))."""
+    missing = engine.missing_ops(graph)
+    if missing:
+        return None, ("SKIP", f"{engine.name} lacks {', '.join(sorted(missing))}")
+    try:
+        return engine.run(graph), None
+    except Unsupported as exc:
+        return None, ("SKIP", f"{engine.name}: {exc}")
+    except RecursionError as exc:  # its own line: deep graphs are a level of their own
+        return None, ("ERROR", f"{engine.name} raised RecursionError: {exc}")
+    except Exception as exc:  # an engine's failure on one graph is that graph's ERROR, never the harness's crash
+        return None, ("ERROR", f"{engine.name} raised {type(exc).__name__}: {exc}")
+
+
+def compare_replays(res, graph, eng, ref, tol, names):
+    """Mismatches of every node's data and grad; updates res's error statistics."""
+    tape = graph.tape
+    out = []
     for q in ("data", "grad"):
         mine, theirs = getattr(eng, q), getattr(ref, q)
+        worst = res.worst
         for i, (x, y) in enumerate(zip(mine, theirs)):
-            a, r = errors(x, y)
-            res.max_abs = max(res.max_abs, a)
-            res.max_rel = max(res.max_rel, r)
-            if not agree(x, y, tol):
-                bad.add(i)
-                res.mismatches.append(Mismatch(graph, i, tape.name_of(i), q, x, y, "torch", engine_name))
-    if bad:
-        for s in diagnose(tape, res.mismatches[n_before:]):
-            if len(res.suspects) < 5 and f"{graph}: {s}" not in res.suspects:
-                res.suspects.append(f"{graph}: {s}")
-    return bad
+            if x == y and (x != 0.0 or q == "grad" or math.copysign(1.0, x) == math.copysign(1.0, y)):
+                continue  # the common case, fast
+            if not agree(x, y, tol, q):
+                out.append(Mismatch(graph.name, i, tape.name_of(i), q, x, y, names[1], names[0]))
+            a, _ = errors(x, y)
+            if a:
+                res.max_abs = max(res.max_abs, a)
+                allowed = 0.0 if tol.exact else tol.atol + tol.rtol * abs(y)
+                worst = max(worst, a / allowed if allowed else math.inf)
+        res.worst = worst
+    if len(mine) != len(tape.nodes) or len(theirs) != len(tape.nodes):
+        raise ValueError(f"{graph.name}: an engine answered {len(mine)} / {len(theirs)} nodes for {len(tape.nodes)}")
+    return out
 
 
-def _twice(res, graph, tape, eng):
+def _twice(graph, eng, name):
     """backward() twice adds exactly twice the gradients."""
-    bad = set()
+    out = []
     for i, (g1, g2) in enumerate(zip(eng.grad, eng.extra["grads_twice"])):
-        if not agree(g2, 2.0 * g1, _EXACT):
-            bad.add(i)
-            res.mismatches.append(Mismatch(graph, i, tape.name_of(i), "grad after a 2nd backward()", g2, 2.0 * g1,
-                                           "2 x the 1st backward()"))
-    return bad
+        if not agree(g2, 2.0 * g1, EXACT, "grad"):
+            out.append(Mismatch(graph.name, i, graph.tape.name_of(i), "grad after a 2nd backward()", g2, 2.0 * g1,
+                                "2 x the 1st backward()", name))
+    return out
 
 
-def _finite_differences(res, graph, tape, eng):
-    """Central differences at the leaves (the seed notes' bump-by-h check) against backward's grads."""
+def _finite_differences(graph, eng, name):
+    """Central differences at the leaves (the seed notes' bump-by-h check) against the engine's grads."""
+    tape = graph.tape
     leaves = [n.id for n in tape.nodes if n.op is None]
     if len(leaves) > FD_MAX_LEAVES:  # spread the sample over the leaves
         step = len(leaves) / FD_MAX_LEAVES
         leaves = [leaves[int(k * step)] for k in range(FD_MAX_LEAVES)]
-    bad = set()
+    out = []
     for i in leaves:
         x = tape.nodes[i].data
         h = 1e-6 * max(1.0, abs(x))
@@ -92,103 +184,151 @@ def _finite_differences(res, graph, tape, eng):
             continue  # not smooth here (log of a negative, a pole): the oracle does not apply
         g = eng.grad[i]
         if not abs(g - fd) <= FD_ATOL + FD_RTOL * abs(fd):
-            bad.add(i)
-            res.mismatches.append(Mismatch(graph, i, tape.name_of(i), "grad", g, fd, "finite differences"))
-    return bad
+            out.append(Mismatch(graph.name, i, tape.name_of(i), "grad", g, fd, "finite differences", name))
+    return out
 
 
-def _digest(h, eng):
-    for q in (eng.data, eng.grad):
-        h.update(",".join(float(x).hex() for x in q).encode())
+class Run:
+    """Two engines and what is expected of them: runs entries and case after case."""
+
+    def __init__(self, engine=None, reference=None, expectations=None, keep_failing=True):
+        if engine is None or reference is None:
+            d_eng, d_ref = default_engines()
+            engine, reference = engine or d_eng, reference or d_ref
+        self.engine, self.reference = engine, reference
+        self.expectations = expectations or Expectations()
+        self.keep_failing = keep_failing
+
+    @property
+    def names(self):
+        return self.engine.name, self.reference.name
+
+    def check(self, res, graph, tol, smooth=False, digest=None, focus=None):
+        """Replay one graph in both engines, compare, record one CaseResult; returns (candidate, reference) Replays."""
+        ops = (focus,) if focus else tuple(sorted(graph.ops))
+        ref, why = _replay(self.reference, graph)
+        eng = None
+        if why is None:
+            eng, why = _replay(self.engine, graph)
+        if why is not None:
+            status, reason = why
+            self._record(res, graph, status, ops, reason, [])
+            return eng, ref
+        bad = compare_replays(res, graph, eng, ref, tol, self.names)
+        if "backward twice" in getattr(self.engine, "promises", ()) and "grads_twice" in eng.extra:
+            bad += _twice(graph, eng, self.engine.name)
+        if smooth and len(graph.tape) <= FD_MAX_NODES:
+            bad += _finite_differences(graph, eng, self.engine.name)
+        if digest is not None:
+            for q in (eng.data, eng.grad):
+                digest.update(",".join(float(x).hex() for x in q).encode())
+        self._record(res, graph, "FAIL" if bad else "PASS", ops, "", bad, len(graph.tape), eng)
+        return eng, ref
+
+    def _record(self, res, graph, status, ops, reason, bad, nodes=0, eng=None):
+        expected = self.expectations.find(graph.name) if self.expectations else None
+        if expected is not None:
+            if status in ("FAIL", "ERROR"):
+                res.matched.add(expected)
+                if len(res.declared) < MAX_KEPT:
+                    res.declared.append((expected, bad[0] if bad else f"{graph.name}: {reason}"))
+                status, reason = "XFAIL", expected.reason
+            elif status == "PASS" and self.expectations.strict:
+                status, reason = "XPASS", f"listed as a known failure ({expected.match}), yet it agrees"
+        res.cases.append(CaseResult(graph.name, status, ops, nodes, reason))
+        res.nodes += nodes
+        if status == "FAIL":
+            res.n_mismatches += len(bad)
+            room = MAX_KEPT - len(res.mismatches)
+            if room > 0:
+                res.mismatches.extend(bad[:room])
+            for s in diagnose(graph.tape, bad):
+                if len(res.suspects) < 5 and f"{graph.name}: {s}" not in res.suspects:
+                    res.suspects.append(f"{graph.name}: {s}")
+            if self.keep_failing and eng is not None and len(res.failing_tapes) < 3:
+                res.failing_tapes.append((graph.name, graph.tape, eng, bad))
+
+    def entry(self, entry):
+        res = GraphResult(entry.name, entry.level, *self.names, exact=entry.tol.exact)
+        t0 = time.perf_counter()
+        h = hashlib.sha256()
+        res.checks = [self.reference.name]
+        if "backward twice" in getattr(self.engine, "promises", ()) and entry.kind != "training":
+            res.checks.append("backward twice")
+        if entry.smooth:
+            res.checks.append("finite differences")
+        focus = entry.name.split("/", 1)[1] if entry.level == "edge" else None
+        try:
+            if entry.kind == "training":
+                self._training(res, entry, h)
+            else:
+                for case, tape in cases_of(entry):
+                    self.check(res, Graph(entry.name, case, tape), entry.tol, entry.smooth, h, focus)
+        except Exception as exc:  # a bug in building the entry: that entry's ERROR, not a crash of the run
+            res.cases.append(CaseResult(entry.name, "ERROR", (), 0, f"harness: {type(exc).__name__}: {exc}"))
+        res.digest = h.hexdigest()[:16]
+        res.seconds = time.perf_counter() - t0
+        return res
+
+    def _training(self, res, entry, h):
+        """SGD from the catalogue's weights, in lockstep: every step's graph is the reference's (its weights after
+        its own previous steps); both engines replay it and every node is compared, so the candidate's gradients
+        are checked at every point of the reference's trajectory (stored golden vectors hold the same steps)."""
+        cfg = TRAINING[entry.name]
+        tape = build_tape(entry)
+        weights = trained_weights(tape)
+        for step in range(cfg["steps"]):
+            for i, w in weights.items():
+                tape.nodes[i].data = w
+            _, ref = self.check(res, Graph(entry.name, f"step {step}", tape.copy()), entry.tol, False, h)
+            if ref is None:
+                break  # the reference has no answer for this step: no next step either
+            weights = sgd(weights, ref.grad, cfg["lr"])
 
 
-def check_tape(res, graph, tape, tol, smooth=False):
-    eng = run_micrograd_ref(tape)
-    ref = run_torch(tape)
-    bad = compare(res, graph, tape, eng, ref, tol)
-    bad |= _twice(res, graph, tape, eng)
-    if smooth and len(tape) <= FD_MAX_NODES:
-        bad |= _finite_differences(res, graph, tape, eng)
-    res.nodes += len(tape)
-    return eng, bad
+def run_entry(entry, keep_failing=True, engine=None, reference=None, expectations=None):
+    return Run(engine, reference, expectations, keep_failing).entry(entry)
 
 
-def run_entry(entry, keep_failing=True):
-    res = GraphResult(entry.name)
-    t0 = time.perf_counter()
-    h = hashlib.sha256()
-    res.checks = ["torch", "backward twice"] + (["finite differences"] if entry.smooth else [])
-    try:
-        if entry.kind == "training":
-            _run_training(res, entry, h)
-        else:
-            for case, tape in cases_of(entry):
-                graph = f"{entry.name} [{case}]" if case else entry.name
-                n_before = len(res.mismatches)
-                eng, bad = check_tape(res, graph, tape, entry.tol, entry.smooth)
-                _digest(h, eng)
-                res.cases += 1
-                if bad and keep_failing and len(res.failing_tapes) < 3:
-                    res.failing_tapes.append((graph, tape, eng, res.mismatches[n_before:]))
-    except Exception as exc:  # a crash in one graph is that graph's FAIL, not the harness's
-        res.error = f"{type(exc).__name__}: {exc}"
-    res.digest = h.hexdigest()[:16]
-    res.seconds = time.perf_counter() - t0
-    return res
+def check_tape(res, graph, tape, tol, smooth=False, engine=None, reference=None):
+    """Replay one tape in both engines (default micrograd_ref and torch) and record it in res;
+    returns (candidate Replay, set of disagreeing node ids)."""
+    before = res.n_mismatches
+    eng, _ = Run(engine, reference, keep_failing=False).check(res, Graph(graph, "", tape), tol, smooth)
+    return eng, {m.node for m in res.mismatches[before:]}
 
 
-def _run_training(res, entry, h):
-    """SGD in both engines from the same weights; each step compares every node, then every updated weight."""
-    cfg = TRAINING[entry.name]
-    tape = build_tape(entry)
-    w_eng = trained_weights(tape)
-    w_ref = dict(w_eng)
-    for step in range(cfg["steps"]):
-        graph = f"{entry.name} [step {step}]"
-        # each engine continues from its own weights
-        for i, w in w_eng.items():
-            tape.nodes[i].data = w
-        eng = run_micrograd_ref(tape, twice=False)
-        for i, w in w_ref.items():
-            tape.nodes[i].data = w
-        ref = run_torch(tape)
-        compare(res, graph, tape, eng, ref, entry.tol)
-        _digest(h, eng)
-        res.nodes += len(tape)
-        res.cases += 1
-        w_eng, w_ref = sgd(w_eng, eng.grad, cfg["lr"]), sgd(w_ref, ref.grad, cfg["lr"])
-        for i in w_eng:
-            if not agree(w_eng[i], w_ref[i], entry.tol):
-                res.mismatches.append(Mismatch(graph, i, tape.name_of(i), f"weight after step {step}",
-                                               w_eng[i], w_ref[i]))
-
-
-def run_generated(examples, seed):
+def run_generated(examples, seed, engine=None, reference=None):
     """`examples` generated graphs drawn by hypothesis from `seed`; a failure is shrunk to a minimal graph."""
     from .generate import hypothesis_search
 
-    res = GraphResult(f"random/hypothesis_{examples}_seed_{seed}", checks=["torch", "backward twice"])
+    run = Run(engine, reference)
+    name = f"random/hypothesis_{examples}_seed_{seed}"
+    res = GraphResult(name, "core", *run.names, checks=[run.reference.name])
     t0 = time.perf_counter()
 
     def check(tape):
-        one = GraphResult(res.name)
-        eng, bad = check_tape(one, res.name, tape, DEFAULT)
-        res.cases += 1
-        res.nodes += len(tape)
-        res.max_abs, res.max_rel = max(res.max_abs, one.max_abs), max(res.max_rel, one.max_rel)
-        one.failing_tapes = [(f"{res.name} [minimal]", tape, eng, one.mismatches)] if bad else []
+        one = GraphResult(name, "core", *run.names)
+        run.check(one, Graph(name, "", tape), DEFAULT)
+        res.nodes += one.nodes
+        res.max_abs, res.worst = max(res.max_abs, one.max_abs), max(res.worst, one.worst)
+        res.cases.append(CaseResult(f"{name} [{len(res.cases)}]", one.cases[0].status, one.cases[0].ops,
+                                    one.nodes, one.cases[0].reason))
         return one
 
+    fail = None
     try:
         _, fail = hypothesis_search(examples, seed, check)
     except Exception as exc:
-        res.error = f"{type(exc).__name__}: {exc}"
-        fail = None
+        res.cases.append(CaseResult(name, "ERROR", (), 0, f"harness: {type(exc).__name__}: {exc}"))
     if fail is not None:
         tape, one = fail
-        res.mismatches = [Mismatch(f"{res.name} [minimal]", m.node, m.node_name, m.quantity, m.value,
-                                   m.reference, m.reference_name) for m in one.mismatches]
+        res.cases.append(CaseResult(f"{name} [minimal]", "FAIL", tuple(sorted({n.op for n in tape.nodes if n.op})),
+                                    0, "shrunk"))
+        res.mismatches = [Mismatch(f"{name} [minimal]", m.node, m.node_name, m.quantity, m.value, m.reference,
+                                   m.reference_name, m.engine_name) for m in one.mismatches]
+        res.n_mismatches = len(res.mismatches)
         res.suspects = one.suspects
-        res.failing_tapes = one.failing_tapes
+        res.failing_tapes = [(f"{name} [minimal]", t, e, b) for _, t, e, b in one.failing_tapes]
     res.seconds = time.perf_counter() - t0
     return res

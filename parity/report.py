@@ -1,53 +1,165 @@
-"""Reports: the terminal table, --json, --junit and --dot."""
+"""Reports of a run, whatever the two engines: the terminal table, per-op and per-level tables, --json,
+--junit and --dot. Engines are named only by the names the results carry."""
 
 import json
+import math
 import os
 import platform
 import re
+import subprocess
 from xml.etree import ElementTree as ET
 
 from .compare import DEFAULT
 
+LEVELS = ("core", "edge", "scale", "training")
+COUNTED = (("passed", "PASS"), ("failed", "FAIL"), ("errored", "ERROR"), ("skipped", "SKIP"),
+           ("expected-fail", "XFAIL"), ("xpass", "XPASS"))
 
-def table(results, engine="micrograd_ref", reference="torch"):
+
+def _worst(r):
+    if r.worst == 0.0:
+        return "exact" if r.exact else "0"
+    return "inf" if math.isinf(r.worst) else f"{r.worst:.2g}"
+
+
+def table(results):
+    """One row per entry: cases, nodes compared, the largest abs error and the largest error as a fraction of
+    what the entry's tolerance allows (1 = at the limit; 'exact' = bit for bit where exactness is required)."""
     w = max([len(r.name) for r in results] + [5])
-    lines = [f"{'graph':<{w}}  {'nodes':>7}  {'max abs err':>11}  {'max rel err':>11}  result",
-             "-" * (w + 46)]
+    lines = [f"{'graph':<{w}}  {'cases':>5}  {'nodes':>7}  {'max abs err':>11}  {'err/allowed':>11}  result",
+             "-" * (w + 53)]
     for r in results:
-        status = "PASS" if r.ok else ("ERROR" if r.error else "FAIL")
-        lines.append(f"{r.name:<{w}}  {r.nodes:>7}  {r.max_abs:>11.2e}  {r.max_rel:>11.2e}  {status}")
+        status = r.status
+        if status == "PASS" and r.count("SKIP"):
+            status = f"PASS ({r.count('SKIP')} skipped)"
+        lines.append(f"{r.name:<{w}}  {len(r.cases):>5}  {r.nodes:>7}  {r.max_abs:>11.2e}  {_worst(r):>11}  {status}")
+    return "\n".join(lines)
+
+
+def tally(results, key):
+    """{group: {status: count, 'first': first failing case}} with cases grouped by key(result, case) -> [groups]."""
+    out = {}
+    for r in results:
+        for c in r.cases:
+            for g in key(r, c):
+                row = out.setdefault(g, {s: 0 for _, s in COUNTED})
+                row[c.status] += 1
+                if c.status in ("FAIL", "ERROR", "XPASS") and "first" not in row:
+                    row["first"] = c.name
+    return out
+
+
+def by_op(results):
+    from micrograd_ref.ops import OPS
+
+    rows = tally(results, lambda r, c: c.ops)
+    return {op: rows[op] for op in [*OPS, *sorted(set(rows) - set(OPS))] if op in rows}
+
+
+def by_level(results):
+    rows = tally(results, lambda r, c: (r.level,))
+    return {lv: rows[lv] for lv in [*LEVELS, *sorted(set(rows) - set(LEVELS))] if lv in rows}
+
+
+def count_table(rows, head):
+    w = max([len(k) for k in rows] + [len(head)])
+    cols = [(label, s, max(len(label), 6)) for label, s in COUNTED[:5]]
+    lines = [f"{head:<{w}}  " + "  ".join(f"{label:>{cw}}" for label, _, cw in cols) + "  first failing case",
+             "-" * (w + 72)]
+    for k, row in rows.items():
+        cells = "  ".join(f"{row[s]:>{cw}}" for _, s, cw in cols)
+        lines.append(f"{k:<{w}}  {cells}  {row.get('first', '')}".rstrip())
     return "\n".join(lines)
 
 
 def failures(results, limit=20):
     lines = []
     for r in results:
-        if r.error:
-            lines.append(f"{r.name}: ERROR {r.error}")
+        if r.ok and not r.count("XPASS"):
+            continue
+        errs = [c for c in r.cases if c.status in ("ERROR", "XPASS")]
+        for c in errs[:3]:
+            lines.append(f"{c.name}: {c.status} {c.reason}")
+        if len(errs) > 3:
+            lines.append(f"{r.name}: ... and {len(errs) - 3} more")
         for sus in r.suspects:
             lines.append(f"likely culprit: {sus}")
         for m in r.mismatches[:limit]:
             lines.append(str(m))
-        if len(r.mismatches) > limit:
-            lines.append(f"{r.name}: ... and {len(r.mismatches) - limit} more mismatches")
+        if r.n_mismatches > limit:
+            lines.append(f"{r.name}: ... and {r.n_mismatches - limit} more mismatches")
     return "\n".join(lines)
 
 
-def summary(results, seconds, engine="micrograd_ref", reference="torch float64"):
-    n_fail = sum(not r.ok for r in results)
+def expected_lines(results, expectations=None, limit=3):
+    """The declared differences found, each with its reason, and the stale declarations."""
+    lines, by_entry = [], {}
+    for r in results:
+        for e, m in r.declared:
+            by_entry.setdefault(e, []).append(m)
+    for e, found in by_entry.items():
+        total = sum(1 for r in results for c in r.cases if c.status == "XFAIL" and c.reason == e.reason)
+        lines.append(f"[{total} case(s)] {e.match}: {e.reason}" + (f" ({e.link})" if e.link else ""))
+        lines.extend(f"    {m}" for m in found[:limit])
+    if expectations:
+        ran = [r.name for r in results]
+        matched = set().union(*(r.matched for r in results)) if results else set()
+        for e in expectations.entries:
+            if e not in matched and any(e.matches_entry(n) for n in ran):
+                lines.append(f"stale: {e.match}: no longer differs ({e.source}); remove the entry")
+    return lines
+
+
+def stale(results, expectations):
+    if not expectations:
+        return []
+    matched = set().union(*(r.matched for r in results)) if results else set()
+    ran = [r.name for r in results]
+    return [e for e in expectations.entries if e not in matched and any(e.matches_entry(n) for n in ran)]
+
+
+def counts(results):
+    return {label: sum(r.count(s) for r in results) for label, s in COUNTED}
+
+
+def summary(results, seconds, engine, reference, strict=False):
+    n = counts(results)
+    n_cases = sum(len(r.cases) for r in results)
     nodes = sum(r.nodes for r in results)
-    head = f"{len(results)} graphs, {nodes} nodes compared (data and grad, tolerance {DEFAULT} unless exact) in {seconds:.1f}s: "
-    if n_fail:
-        return head + f"{n_fail} FAILED ({engine} disagrees with {reference})"
+    parts = [f"{n[label]} {label}" for label, _ in COUNTED if n[label] or label == "passed"]
+    head = (f"{len(results)} entries, {n_cases} cases ({', '.join(parts)}), {nodes} nodes compared "
+            f"(data and grad, tolerance {DEFAULT} unless exact) in {seconds:.1f}s: ")
+    bad = sum(not r.ok_when(strict) or bool(r.count("XPASS")) for r in results)
+    if bad:
+        return head + f"{bad} FAILED ({engine} disagrees with {reference})"
+    if not nodes:
+        return head + f"NOTHING COMPARED ({engine} vs {reference})"
     return head + f"all agree ({engine} == {reference})"
 
 
-def write_json(path, results, seconds, extra=None):
+def _commit():
+    try:
+        root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        out = subprocess.run(["git", "-C", root, "rev-parse", "HEAD"], capture_output=True, text=True, timeout=5)
+        return out.stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def write_json(path, results, seconds, engines=(), strict=False, extra=None):
     doc = {
-        "ok": all(r.ok for r in results),
+        "ok": all(r.ok_when(strict) and not r.count("XPASS") for r in results),
+        "engines": list(engines),
+        "engine": results[0].engine if results else None,
+        "reference": results[0].reference if results else None,
         "seconds": round(seconds, 3),
+        "counts": counts(results),
         "tolerance": {"rtol": DEFAULT.rtol, "atol": DEFAULT.atol},
         "python": platform.python_version(),
+        "platform": platform.platform(),
+        "commit": _commit(),
+        "by_op": by_op(results),
+        "by_level": by_level(results),
         "graphs": [r.as_dict() for r in results],
     }
     doc.update(extra or {})
@@ -56,18 +168,27 @@ def write_json(path, results, seconds, extra=None):
 
 
 def write_junit(path, results, suite="parity"):
-    root = ET.Element("testsuite", name=suite, tests=str(len(results)),
-                      failures=str(sum(bool(r.mismatches) for r in results)),
-                      errors=str(sum(bool(r.error) for r in results)),
+    engine = results[0].engine if results else ""
+    reference = results[0].reference if results else ""
+    root = ET.Element("testsuite", name=f"{suite}: {engine} vs {reference}", tests=str(len(results)),
+                      failures=str(sum(r.status in ("FAIL", "XPASS") for r in results)),
+                      errors=str(sum(r.status == "ERROR" for r in results)),
+                      skipped=str(sum(r.status == "SKIP" for r in results)),
                       time=f"{sum(r.seconds for r in results):.3f}")
+    props = ET.SubElement(root, "properties")
+    ET.SubElement(props, "property", name="engine", value=engine)
+    ET.SubElement(props, "property", name="reference", value=reference)
     for r in results:
         case = ET.SubElement(root, "testcase", classname=suite, name=r.name, time=f"{r.seconds:.3f}")
-        if r.error:
+        if r.status == "ERROR":
             ET.SubElement(case, "error", message=r.error).text = r.error
-        elif r.mismatches:
-            msg = str(r.mismatches[0])
-            body = "\n".join(str(m) for m in r.mismatches[:50])
-            ET.SubElement(case, "failure", message=msg).text = body
+        elif r.status in ("FAIL", "XPASS"):
+            lines = [str(m) for m in r.mismatches[:50]] or [f"{c.name}: {c.reason}" for c in r.cases
+                                                            if c.status == "XPASS"][:50]
+            ET.SubElement(case, "failure", message=lines[0] if lines else r.status).text = "\n".join(lines)
+        elif r.status == "SKIP":
+            reasons = sorted({c.reason for c in r.cases})
+            ET.SubElement(case, "skipped", message="; ".join(reasons[:3]))
     ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
 
 
@@ -85,7 +206,7 @@ def write_dots(directory, results):
             notes = {}
             for m in mismatches:
                 if m.node < len(values):
-                    note = f"{m.quantity}: mine {m.value:.6g}, {m.reference_name} {m.reference:.6g}"
+                    note = f"{m.quantity}: {m.engine_name} {m.value:.6g}, {m.reference_name} {m.reference:.6g}"
                     notes[values[m.node]] = (notes.get(values[m.node], "") + " " + note).strip()
             path = os.path.join(directory, re.sub(r"[^\w.-]+", "_", graph).strip("_") + ".dot")
             with open(path, "w") as f:
@@ -95,18 +216,31 @@ def write_dots(directory, results):
 
 
 def emit(results, seconds, quiet=False, json_path=None, junit_path=None, suite="parity", extra=None,
-         engine="micrograd_ref", reference="torch float64", after_failures=None):
-    """Print the table, the mismatches and the summary; write --json/--junit. Returns the exit status."""
+         engines=(), expectations=None, strict=False, after_failures=None, per_op=True):
+    """Print the tables, the disagreements and the summary; write --json/--junit. Returns the exit status."""
+    engine = results[0].engine if results else "?"
+    reference = results[0].reference if results else "?"
     if not quiet:
         print(table(results))
+    if per_op and not quiet:
+        print("\nBy op (cases):\n" + count_table(by_op(results), "op"))
+        print("\nBy level (cases):\n" + count_table(by_level(results), "level"))
+    exp = expected_lines(results, expectations)
+    if exp:
+        print(f"\nExpected differences ({engine} vs {reference}):\n" + "\n".join(exp))
     bad = failures(results)
     if bad:
-        print("\nMismatches:\n" + bad)
+        print("\nDisagreements:\n" + bad)
         if after_failures:
             after_failures()
+    if strict:
+        skipped = [r for r in results if r.count("SKIP")]
+        if skipped:
+            print(f"\n--strict: {sum(r.count('SKIP') for r in skipped)} skipped case(s) count as failures")
     if json_path:
-        write_json(json_path, results, seconds, extra)
+        write_json(json_path, results, seconds, engines, strict, extra)
     if junit_path:
         write_junit(junit_path, results, suite=suite)
-    print(summary(results, seconds, engine=engine, reference=reference))
-    return 0 if all(r.ok for r in results) else 1
+    print(summary(results, seconds, engine, reference, strict))
+    ok = all(r.ok_when(strict) and not r.count("XPASS") for r in results)
+    return 0 if ok and results else 1

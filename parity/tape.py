@@ -74,6 +74,10 @@ class Tape:
     def __len__(self):
         return len(self.nodes)
 
+    def copy(self):
+        """A snapshot: later changes to this tape's leaf data do not reach the copy."""
+        return Tape([Node(**vars(n)) for n in self.nodes], self.output)
+
     def set_output(self, sym):
         self.output = self._sym(sym).id
         return self

@@ -25,7 +25,7 @@ def test_cli_prints_a_row_per_graph_and_exits_0_when_all_agree(tmp_path):
     assert doc["ok"] and len(doc["graphs"]) >= 19
     assert {g["name"] for g in doc["graphs"]} >= {"seed/toy_max", "seed/relu_net"}
     suite = ET.parse(tmp_path / "r.xml").getroot()
-    assert suite.tag == "testsuite" and suite.get("failures") == "0" and len(suite) == len(doc["graphs"])
+    assert suite.tag == "testsuite" and suite.get("failures") == "0" and len(suite.findall("testcase")) == len(doc["graphs"])
 
 
 def test_cli_selects_graphs_by_prefix_and_glob():

@@ -44,7 +44,8 @@ def test_seeded_generator_is_reproducible():
 
 
 def test_to_python_prints_a_runnable_program_that_reproduces_the_graph():
-    from parity.engines import run_micrograd_ref
+    from parity.engines import Graph
+    from parity.engines.micrograd_ref_engine import MicrogradRef
     import contextlib
     import io
 
@@ -53,6 +54,6 @@ def test_to_python_prints_a_runnable_program_that_reproduces_the_graph():
     with contextlib.redirect_stdout(buf):
         exec(compile(tape.to_python(), "<graph>", "exec"), {})
     lines = [line.split() for line in buf.getvalue().splitlines()]
-    eng = run_micrograd_ref(tape, twice=False)
+    eng = MicrogradRef(twice=False).run(Graph("generated", "", tape))
     assert [float(x[1]) for x in lines] == pytest.approx(eng.data, nan_ok=True)
     assert [float(x[2]) for x in lines] == pytest.approx(eng.grad, nan_ok=True)

@@ -132,12 +132,25 @@ def test_runner_names_the_op_of_a_bug_planted_in_the_js_port(tmp_path):
     assert "port=" in r.stdout and "torch=" in r.stdout
 
 
+HELLO = ("import sys, json\n"
+         "sys.stdin.readline()\n"
+         "print(json.dumps({'type': 'hello', 'protocol': 1, 'name': 'fake', 'version': '0', 'language': 'Python',"
+         " 'ops': ['add', 'sub', 'mul', 'div', 'neg', 'pow_scalar', 'relu', 'maximum']}), flush=True)\n")
 PORTS = {
-    "crash": "import sys\nsys.stdin.readline()\nsys.exit(3)\n",
-    "hang": "import sys, time\nsys.stdin.readline()\ntime.sleep(60)\n",
-    "garbage": "import sys\nfor line in sys.stdin:\n    print('hello', flush=True)\n",
-    "short": "import sys, json\nfor line in sys.stdin:\n    print(json.dumps({'data': [1.0], 'grad': [1.0]}), flush=True)\n",
-    "error": "import sys, json\nfor line in sys.stdin:\n    print(json.dumps({'error': 'not implemented'}), flush=True)\n",
+    "crash": HELLO + "sys.stdin.readline()\nsys.exit(3)\n",
+    "hang": HELLO + "import time\nsys.stdin.readline()\ntime.sleep(60)\n",
+    "garbage": HELLO + "for line in sys.stdin:\n    print('hello', flush=True)\n",
+    "short": HELLO + "for line in sys.stdin:\n    print(json.dumps({'id': json.loads(line)['id'], 'data': [1.0], "
+                     "'grad': [1.0]}), flush=True)\n",
+    "error": HELLO + "for line in sys.stdin:\n    print(json.dumps({'id': json.loads(line)['id'], "
+                     "'error': 'not implemented'}), flush=True)\n",
+    "bare_nan": HELLO + "for line in sys.stdin:\n    r = json.loads(line)\n    n = len(r['nodes'])\n"
+                        "    print('{\"id\": %d, \"data\": [NaN%s], \"grad\": [1%s]}' % (r['id'], ', 1' * (n - 1), "
+                        "', 1' * (n - 1)), flush=True)\n",
+    "string_number": HELLO + "for line in sys.stdin:\n    r = json.loads(line)\n    n = len(r['nodes'])\n"
+                             "    print(json.dumps({'id': r['id'], 'data': ['1.5'] * n, 'grad': [1] * n}), flush=True)\n",
+    "wrong_id": HELLO + "for line in sys.stdin:\n    r = json.loads(line)\n    n = len(r['nodes'])\n"
+                        "    print(json.dumps({'id': r['id'] + 100, 'data': [1] * n, 'grad': [1] * n}), flush=True)\n",
 }
 
 
@@ -145,17 +158,58 @@ PORTS = {
     ("crash", "port exited with code 3"),
     ("hang", "port timed out after 1s"),
     ("garbage", "not a JSON line"),
-    ("short", "must be a list of 6 numbers"),
+    ("short", "must be a list of 6 numbers, got 1 entries"),
     ("error", "port reported an error: not implemented"),
+    ("bare_nan", "bare NaN is not JSON"),
+    ("string_number", "answer's data[0] is \"1.5\": not a JSON number"),
+    ("wrong_id", "port answered request id 101, expected 1"),
 ])
 def test_runner_survives_a_port_that_crashes_hangs_or_prints_garbage(tmp_path, kind, message):
     port = tmp_path / f"{kind}.py"
     port.write_text(PORTS[kind])
-    r = check_port("--timeout", "1", "seed/toy_max", "seed/L_graph", "--", sys.executable, str(port), timeout=60)
+    r = check_port("--timeout", "1", "-j", "1", "seed/toy_max", "seed/L_graph", "--", sys.executable, str(port),
+                   timeout=60)
     assert r.returncode == 1, r.stdout + r.stderr
     assert "Traceback" not in r.stdout + r.stderr
     assert message in r.stdout
-    assert r.stdout.count("ERROR") >= 2  # each graph is its own FAIL; the port was restarted for the next
+    assert r.stdout.count("ERROR") >= 2  # each graph is its own ERROR; the port was restarted for the next
+
+
+HANDSHAKES = {
+    "silent": ("import sys\nsys.stdin.readline()\nsys.exit(0)\n", "did not answer the handshake"),
+    "no_hello": ("import sys\nsys.stdin.readline()\nprint('{}', flush=True)\nsys.stdin.read()\n",
+                 "answered the handshake wrongly"),
+    "version_2": ("import sys, json\nsys.stdin.readline()\nprint(json.dumps({'type': 'hello', 'protocol': 2, "
+                  "'name': 'x', 'version': '1', 'language': 'x', 'ops': []}), flush=True)\nsys.stdin.read()\n",
+                  "it speaks protocol 2; this runner speaks protocol 1"),
+    "unknown_op": ("import sys, json\nsys.stdin.readline()\nprint(json.dumps({'type': 'hello', 'protocol': 1, "
+                   "'name': 'x', 'version': '1', 'language': 'x', 'ops': ['add', 'matmul']}), flush=True)\n"
+                   "sys.stdin.read()\n", "unknown ops matmul"),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(HANDSHAKES))
+def test_port_that_fails_the_handshake_is_a_one_line_usage_error_exit_2(tmp_path, kind):
+    source, message = HANDSHAKES[kind]
+    port = tmp_path / f"{kind}.py"
+    port.write_text(source)
+    r = check_port("--timeout", "2", "seed/toy_max", "--", sys.executable, str(port), timeout=60)
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert message in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert r.stdout == ""
+
+
+def test_graphs_with_ops_a_port_did_not_declare_are_skipped_and_strict_fails_them(tmp_path):
+    port = tmp_path / "addmul.py"
+    port.write_text(HELLO.replace("'sub', 'mul', 'div', 'neg', 'pow_scalar', 'relu', 'maximum'", "'mul'") +
+                    "for line in sys.stdin:\n    print(json.dumps({'id': json.loads(line)['id'], 'error': 'x'}), "
+                    "flush=True)\n")
+    r = check_port("seed/toy_max", "seed/cost", "--", sys.executable, str(port))
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "SKIP" in r.stdout and "lacks maximum" in r.stdout + check_port(
+        "seed/toy_max", "--json", "/dev/stdout", "-q", "--", sys.executable, str(port)).stdout
+    strict = check_port("--strict", "seed/toy_max", "--", sys.executable, str(port))
+    assert strict.returncode == 1, strict.stdout
 
 
 def test_runner_usage_errors_exit_2():

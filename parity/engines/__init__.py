@@ -1,0 +1,58 @@
+"""The engines the harness can run, by name, and how a name on the command line becomes an engine.
+
+  micrograd_ref        this project's engine
+  torch                torch.autograd, float64
+  jax                  JAX, float64 (x64 enabled)
+  golden               the committed golden vectors (torch float64, stored; no torch needed)
+  port:CMD             a process speaking the line protocol (docs/SPEC.md), e.g. port:'node examples/js_port/port.js'
+  package.module:NAME  a Python adapter: an Engine subclass or instance (README, "Check your own engine")
+
+Adding a built-in engine is one module plus one line in BUILTIN.
+"""
+
+import importlib
+
+from .base import ALL_OPS, Engine, EngineUnavailable, Graph, Replay, Unsupported, replay_tape
+from .torch_engine import TorchMissing, import_torch
+
+BUILTIN = {
+    "micrograd_ref": "parity.engines.micrograd_ref_engine:MicrogradRef",
+    "torch": "parity.engines.torch_engine:Torch",
+    "jax": "parity.engines.jax_engine:Jax",
+    "golden": "parity.engines.golden_engine:Golden",
+}
+
+__all__ = ["ALL_OPS", "BUILTIN", "Engine", "EngineUnavailable", "Graph", "Replay", "TorchMissing", "Unsupported",
+           "import_torch", "make", "replay_tape"]
+
+
+def _load(target, what):
+    module_name, _, attr = target.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise EngineUnavailable(f"engine {what}: cannot import {module_name}: {exc}") from None
+    try:
+        obj = getattr(module, attr)
+    except AttributeError:
+        raise EngineUnavailable(f"engine {what}: {module_name} has no {attr}") from None
+    engine = obj() if isinstance(obj, type) else obj
+    missing = [a for a in ("name", "ops", "run") if not hasattr(engine, a)]
+    if missing:
+        raise EngineUnavailable(f"engine {what}: {target} is not an engine (it lacks {', '.join(missing)}; "
+                                f"see README, 'Check your own engine')")
+    return engine
+
+
+def make(spec, timeout=30.0):
+    """An engine from its command-line name (not started yet). EngineUnavailable (one line) when impossible."""
+    if spec.startswith("port:"):
+        from .port_engine import Port
+
+        return Port(spec[len("port:"):], timeout=timeout)
+    if spec in BUILTIN:
+        return _load(BUILTIN[spec], spec)
+    if ":" in spec and not spec.startswith(":"):
+        return _load(spec, spec)
+    raise EngineUnavailable(f"unknown engine {spec!r}: use one of {', '.join(BUILTIN)}, port:CMD or "
+                            f"package.module:NAME")

@@ -1,0 +1,113 @@
+"""What an engine is: anything that replays a graph and returns the data and grad of every node.
+
+The harness compares two engines, a *candidate* and a *reference*, and names neither:
+micrograd_ref, torch, JAX, the stored golden vectors, a port process speaking the
+line protocol and any Python adapter are all the same kind of thing. An engine
+
+- has a ``name`` (used in every report: ``jax=... torch=...``);
+- says which ops it can replay (``ops``): a graph using another op is SKIPPED, not run;
+- replays one graph: ``run(graph)`` returns a ``Replay`` (data and grad of every tape
+  node after one ``backward()`` from the output), raises ``Unsupported`` when it cannot
+  run that graph (the harness reports SKIPPED with the reason), or raises anything else
+  when it failed (the harness reports that graph as ERROR with the engine's own error);
+- may make extra promises the harness then checks (``promises``): ``"backward twice"``
+  (a second ``backward()`` adds exactly the same gradients again; ``run`` returns them
+  in ``extra["grads_twice"]``);
+- may ship a file of declared differences from torch (``differences``, see
+  ``parity/expectations.py``): where the engine follows another framework's convention
+  on purpose.
+
+Writing one is a class with a ``name``, ``ops`` and ``run``; see README, "Check your own engine".
+"""
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from micrograd_ref.ops import OPS
+
+ALL_OPS = frozenset(OPS)
+
+
+class Unsupported(Exception):
+    """This engine cannot run this graph (an op it lacks, no stored answer): the graph is SKIPPED."""
+
+
+class EngineUnavailable(Exception):
+    """The engine cannot run at all (a module that is not installed, a port failing its handshake).
+    The message is one line that says how to fix it; the CLI prints it and exits 2 before any work."""
+
+
+@dataclass
+class Replay:
+    """data[i] and grad[i] of every tape node i after one backward() from the output."""
+
+    data: list
+    grad: list
+    extra: dict = field(default_factory=dict)  # "grads_twice": [...]; "values": the engine's own node objects
+
+
+@dataclass(frozen=True, eq=False)
+class Graph:
+    """One graph to replay: a case of a catalogue entry, as a tape (parity/tape.py)."""
+
+    entry: str
+    case: str
+    tape: object
+
+    @property
+    def name(self):
+        return f"{self.entry} [{self.case}]" if self.case else self.entry
+
+    @cached_property
+    def ops(self):
+        return frozenset(n.op for n in self.tape.nodes if n.op is not None)
+
+
+class Engine:
+    """Base class of engines; subclasses set ``name`` and ``ops`` and define ``run``."""
+
+    name = "engine"
+    ops = ALL_OPS
+    promises = frozenset()
+    differences = None  # path of the engine's declared differences from torch, or None
+
+    def start(self):
+        """Prepare to run (import a framework, start a process). Raise EngineUnavailable when impossible."""
+
+    def run(self, graph):
+        raise NotImplementedError
+
+    def close(self):
+        """Release what start() took (a process, a file)."""
+
+    def after_fork(self):
+        """Called in a forked worker process: drop what must not be shared with the parent (a port's pipes)."""
+
+    def about(self):
+        """What to record about this engine in reports (name, versions)."""
+        return {"name": self.name}
+
+    def missing_ops(self, graph):
+        return graph.ops - self.ops
+
+    def __repr__(self):
+        return f"<engine {self.name}>"
+
+
+def replay_tape(tape, leaf, call=None, ns=None, on_node=None):
+    """The engine objects of every tape node, in order: leaves made by ``leaf(x, label)``, op nodes by
+    ``call(op_name, inputs, params)`` or, with ``ns``, through the op's public spelling
+    (``OPS[op].call(ns, *inputs, *params)``: ``a + b``, ``a.relu()``, ``ns.maximum(a, b)``)."""
+    vals = []
+    append = vals.append
+    for n in tape.nodes:
+        if n.op is None:
+            v = leaf(n.data, n.label)
+        elif call is not None:
+            v = call(n.op, [vals[i] for i in n.inputs], n.params)
+        else:
+            v = OPS[n.op].call(ns, *(vals[i] for i in n.inputs), *n.params)
+        if on_node is not None and n.op is not None:
+            on_node(v)
+        append(v)
+    return vals

@@ -1,0 +1,230 @@
+"""A port in any language, as a process speaking the line protocol (protocol v1, docs/SPEC.md).
+
+  runner -> port   {"type": "start", "protocol": 1}
+  port -> runner   {"type": "hello", "protocol": 1, "name": ..., "version": ..., "language": ..., "ops": [...]}
+  runner -> port   {"type": "graph", "id": 7, "name": ..., "case": ..., "output": ..., "nodes": [...]}
+  port -> runner   {"id": 7, "data": [...], "grad": [...]}   or   {"id": 7, "error": "..."}
+
+The runner closes the port's stdin at the end; the port exits 0. A port that answers the
+handshake wrongly cannot be run at all (EngineUnavailable: one line, exit 2). Once it has
+shaken hands, a crash, a hang (timeout), a malformed answer or an answer to the wrong
+request is that graph's error, named; the port is restarted for the next graph.
+"""
+
+import json
+import queue
+import shlex
+import subprocess
+import threading
+import time
+
+from micrograd_ref.ops import OPS
+
+from .base import Engine, EngineUnavailable, Replay
+
+PROTOCOL = 1
+HELLO_FIELDS = ("name", "version", "language", "ops")
+SPECIALS = {"inf": float("inf"), "-inf": float("-inf"), "nan": float("nan")}
+
+
+class PortFailure(Exception):
+    """The port failed on one graph (crash, hang, malformed or mismatched answer, reported error)."""
+
+
+def _reject_constant(token):
+    raise ValueError(f"bare {token} is not JSON (write the string \"{token.lower().replace('infinity', 'inf')}\")")
+
+
+def parse_line(line):
+    """One JSON object; bare NaN/Infinity tokens are refused (the protocol spells them as strings)."""
+    return json.loads(line, parse_constant=_reject_constant)
+
+
+def numbers(answer, key, n):
+    """answer[key] as n floats: JSON numbers or the strings "inf", "-inf", "nan"; anything else is named."""
+    seq = answer.get(key)
+    if not isinstance(seq, list):
+        raise PortFailure(f"answer's {key!r} must be a list of {n} numbers, got {json.dumps(seq)[:60]}")
+    if len(seq) != n:
+        raise PortFailure(f"answer's {key!r} must be a list of {n} numbers, got {len(seq)} entries")
+    out = []
+    for i, v in enumerate(seq):
+        if type(v) in (int, float):
+            out.append(float(v))
+        elif isinstance(v, str) and v in SPECIALS:
+            out.append(SPECIALS[v])
+        else:
+            raise PortFailure(f"answer's {key}[{i}] is {json.dumps(v)[:40]}: not a JSON number or "
+                              f"\"inf\"/\"-inf\"/\"nan\"")
+    return out
+
+
+class Port(Engine):
+    """``port:CMD``: CMD is split like a shell command line (no shell is run)."""
+
+    def __init__(self, cmd, timeout=30.0, name=None):
+        self.cmd = shlex.split(cmd) if isinstance(cmd, str) else list(cmd)
+        if not self.cmd:
+            raise EngineUnavailable("port: no command given (use port:'CMD ARGS')")
+        self.timeout = timeout
+        self.proc = None
+        self.hello = None
+        self.request_id = 0
+        self._name = name
+
+    @property
+    def name(self):
+        if self._name:
+            return self._name
+        return self.hello["name"] if self.hello else "port"
+
+    # -- process --------------------------------------------------------------------
+    def _spawn(self):
+        try:
+            self.proc = subprocess.Popen(self.cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         stderr=subprocess.PIPE, text=True, bufsize=1, encoding="utf-8")
+        except OSError as exc:
+            raise EngineUnavailable(f"cannot run {shlex.join(self.cmd)}: {exc.strerror or exc}") from None
+        self.lines = queue.Queue()
+        self.err = []
+        threading.Thread(target=_pump, args=(self.proc.stdout, self.lines), daemon=True).start()
+        threading.Thread(target=_drain, args=(self.proc.stderr, self.err), daemon=True).start()
+
+    def _send(self, msg):
+        try:
+            self.proc.stdin.write(json.dumps(msg, separators=(",", ":")) + "\n")
+            self.proc.stdin.flush()
+        except (BrokenPipeError, OSError, ValueError):
+            pass  # the read reports the exit
+
+    def _receive(self):
+        """The next non-empty line, or PortFailure on exit or timeout."""
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                line = self.lines.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                self.stop()
+                raise PortFailure(f"port timed out after {self.timeout:g}s") from None
+            if line is None:
+                code = self.proc.wait()
+                tail = self.stderr_tail()
+                self.proc = None
+                raise PortFailure(f"port exited with code {code}" + (f": {tail}" if tail else ""))
+            if line.strip():
+                return line
+
+    def stderr_tail(self, lines=5):
+        time.sleep(0.01)  # let the drain thread catch the last lines
+        return " | ".join(s.rstrip() for s in self.err[-lines:]).strip()
+
+    def stop(self):
+        if self.proc is not None:
+            try:
+                self.proc.stdin.close()
+            except (OSError, ValueError):
+                pass
+            try:
+                self.proc.wait(timeout=2)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+    # -- handshake ----------------------------------------------------------------------
+    def start(self):
+        """Start the port and shake hands; EngineUnavailable (exit 2) when it does not speak protocol v1."""
+        self._spawn()
+        self._send({"type": "start", "protocol": PROTOCOL})
+        try:
+            line = self._receive()
+        except PortFailure as exc:
+            self.stop()
+            raise EngineUnavailable(f"port {shlex.join(self.cmd)} did not answer the handshake: {exc}") from None
+        hello = self._check_hello(line)
+        if self.hello is not None and hello != self.hello:
+            raise PortFailure("port answered a different handshake after a restart")
+        self.hello = hello
+        self.ops = frozenset(hello["ops"])
+
+    def _check_hello(self, line):
+        def bad(why):
+            self.stop()
+            return EngineUnavailable(f"port {shlex.join(self.cmd)} answered the handshake wrongly: {why}")
+
+        try:
+            hello = parse_line(line)
+        except ValueError:
+            raise bad(f"not a JSON line: {line.strip()[:100]!r}") from None
+        if not isinstance(hello, dict) or hello.get("type") != "hello":
+            raise bad(f'expected {{"type": "hello", ...}}, got {line.strip()[:100]}')
+        if hello.get("protocol") != PROTOCOL:
+            raise bad(f"it speaks protocol {hello.get('protocol')!r}; this runner speaks protocol {PROTOCOL}")
+        for key in HELLO_FIELDS[:3]:
+            if not isinstance(hello.get(key), str) or not hello[key]:
+                raise bad(f"{key!r} must be a non-empty string")
+        ops = hello.get("ops")
+        if not isinstance(ops, list) or not all(isinstance(o, str) for o in ops):
+            raise bad("'ops' must be a list of op names")
+        unknown = sorted(set(ops) - set(OPS))
+        if unknown:
+            raise bad(f"unknown ops {', '.join(unknown)} (the spec's ops: {', '.join(OPS)})")
+        return {k: hello[k] for k in HELLO_FIELDS}
+
+    def after_fork(self):
+        self.proc = None  # the parent's process and pipes stay the parent's; a worker starts its own
+
+    # -- one graph ------------------------------------------------------------------------
+    def ask(self, request):
+        if self.proc is None or self.proc.poll() is not None:
+            self.start()
+        self.request_id += 1
+        rid = self.request_id
+        self._send({"type": "graph", "id": rid, **request})
+        line = self._receive()
+        try:
+            answer = parse_line(line)
+        except ValueError as exc:
+            self.stop()
+            raise PortFailure(f"port printed something that is not a JSON line ({exc}): {line.strip()[:120]!r}") from None
+        if not isinstance(answer, dict):
+            raise PortFailure(f"port answered {type(answer).__name__}, not an object: {line.strip()[:120]!r}")
+        if answer.get("id") != rid:
+            self.stop()  # out of step: restart rather than read every later answer against the wrong request
+            raise PortFailure(f"port answered request id {answer.get('id')!r}, expected {rid}")
+        if "error" in answer:
+            raise PortFailure(f"port reported an error: {str(answer['error'])[:300]}")
+        return answer
+
+    def run(self, graph):
+        from ..golden import tape_nodes
+
+        tape = graph.tape
+        request = {"name": graph.entry, "case": graph.case, "output": tape.output, "nodes": tape_nodes(tape)}
+        answer = self.ask(request)
+        n = len(tape.nodes)
+        return Replay(numbers(answer, "data", n), numbers(answer, "grad", n))
+
+    def close(self):
+        self.stop()
+
+    def about(self):
+        return {"name": self.name, "command": self.cmd, **(self.hello or {})}
+
+
+def _pump(stream, q):
+    try:
+        for line in stream:
+            q.put(line)
+    except (OSError, ValueError):
+        pass
+    q.put(None)
+
+
+def _drain(stream, sink):
+    try:
+        for line in stream:
+            sink.append(line)
+            del sink[:-20]
+    except (OSError, ValueError):
+        pass

@@ -1,0 +1,88 @@
+"""Expected disagreements: an engine's declared differences from torch, and a porter's known failures.
+
+Both are TOML files of entries, each naming graphs by a pattern on the graph name
+(``entry [case]``, fnmatch-style, so ``edge/relu [relu(nan)*`` or ``scale/*``) with a reason:
+
+    [[expected]]
+    match = "edge/relu [relu(nan)*"
+    op = "relu"                       # optional: the op the difference is about
+    reason = "relu'(nan) is 0 in JAX; torch passes the gradient through"
+    link = "https://..."              # optional
+
+A graph that disagrees (FAIL or ERROR) and matches an entry is XFAIL, reported with the
+entry's reason, and does not fail the run.
+
+- **Declared differences** ship with an engine (``Engine.differences``): an entry that
+  matched no disagreement in a run that covered its graphs is reported as *stale*.
+- **Known failures** (``--known-failures FILE``) are a porter's to-do list and are strict:
+  a listed graph that passes is XPASS and fails the run (remove the entry), and an entry
+  that matches no graph at all is a usage error.
+"""
+
+import fnmatch
+import tomllib
+from dataclasses import dataclass, field
+
+
+class ExpectationsError(ValueError):
+    """A file that cannot be used (missing, not TOML, an entry without match or reason)."""
+
+
+@dataclass(frozen=True)
+class Expected:
+    match: str
+    reason: str
+    op: str = ""
+    link: str = ""
+    source: str = ""  # the file it came from
+
+    def matches(self, graph_name):
+        return fnmatch.fnmatchcase(graph_name, self.match) or graph_name == self.match
+
+    def matches_entry(self, entry_name):
+        """Could this pattern match some case of the entry? (the part before ' [' is matched against the entry)."""
+        return fnmatch.fnmatchcase(entry_name, self.match.split(" [", 1)[0])
+
+    def __str__(self):
+        return f"{self.match}: {self.reason}" + (f" ({self.link})" if self.link else "")
+
+
+@dataclass
+class Expectations:
+    entries: list = field(default_factory=list)
+    strict: bool = False  # known failures: a listed graph that passes is XPASS and fails the run
+
+    def find(self, graph_name):
+        for e in self.entries:
+            if e.matches(graph_name):
+                return e
+        return None
+
+    def __bool__(self):
+        return bool(self.entries)
+
+    def __add__(self, other):
+        return Expectations(self.entries + other.entries, self.strict or other.strict)
+
+
+def load(path, strict=False):
+    try:
+        with open(path, "rb") as f:
+            doc = tomllib.load(f)
+    except OSError as exc:
+        raise ExpectationsError(f"cannot read {path}: {exc.strerror or exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ExpectationsError(f"{path} is not valid TOML: {exc}") from None
+    items = doc.get("expected", [])
+    if not isinstance(items, list):
+        raise ExpectationsError(f"{path}: 'expected' must be a list of [[expected]] tables")
+    entries = []
+    for i, item in enumerate(items):
+        unknown = set(item) - {"match", "reason", "op", "link"}
+        if unknown or not isinstance(item.get("match"), str) or not isinstance(item.get("reason"), str) \
+                or not item["match"] or not item["reason"].strip():
+            what = f"unknown keys {sorted(unknown)}" if unknown else "it needs a non-empty 'match' and 'reason'"
+            raise ExpectationsError(f"{path}: entry {i + 1}: {what}")
+        entries.append(Expected(item["match"], item["reason"].strip(), item.get("op", ""), item.get("link", ""),
+                                source=str(path)))
+    return Expectations(entries, strict)
