@@ -260,7 +260,8 @@ def test_known_failures_are_xfail_and_a_listed_graph_that_passes_is_xpass_and_fa
     env = planted_engine(tmp_path, "")
     known = tmp_path / "known.toml"
     # known failures are strict: the pattern names exactly the failing cases (g = 0 agrees: 0 * anything masked)
-    known.write_text(DECLARED.replace("g=*", "g=[!0]*").replace("reason", "link = \"https://example.org/1\"\nreason"))
+    known.write_text("".join(DECLARED.replace("g=*", f"g={g}]").replace("reason", "link = \"https://example.org/1\"\nreason")
+                             for g in ("1.0", "inf", "nan", "-2.0")))
     r = parity("--engine", "planted_engine:ReluNanZero", "edge/relu", "--known-failures", str(known), env=env)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "XFAIL" in r.stdout and "https://example.org/1" in r.stdout
