@@ -234,6 +234,7 @@ def rebuild_training(name, doc):
     """Section 8.4, Training: step 0 from the recipe, step k+1 = weights - lr * torch's grad at step k."""
     (_, nodes, out), = build_entry(name)
     lr = float(re.search(r"learning rate `([0-9.]+)`", section(8)).group(1))
+    assert f"`w - {lr!r} * grad`" in section(8), "the SGD formula and the learning rate disagree"
     steps = int(re.search(r"\*\*Training\*\* \(`" + re.escape(name) + r"`\): (\d+) graphs", section(8)).group(1))
     weights = [n["id"] for n in nodes if n["op"] == "leaf" and n.get("label", "").startswith("L")]
     graphs = []
