@@ -189,3 +189,16 @@ def test_template_port_uses_only_the_standard_library():
     assert modules and modules <= set(sys.stdlib_module_names), modules
     assert "micrograd_ref" not in read("examples", "port_template", "port.py").replace(
         "does not use micrograd_ref", "")
+
+
+def test_template_readme_replay_command_writes_the_two_lines_the_port_answers():
+    readme = read("examples", "port_template", "README.md")
+    block = readme[readme.index("```\npython3 -c"):]
+    command = block[4:block.index("> request.jsonl")]
+    r = subprocess.run(["bash", "-c", command], capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert r.returncode == 0, r.stderr
+    start, graph = [json.loads(line) for line in r.stdout.splitlines()]
+    assert start == START and graph["case"] == "mul(inf, -0.0) g=nan"
+    expected = json.loads(r.stderr.split("expected:", 1)[1])
+    answers, code, _ = exchange("port_template", [start, graph])
+    assert code == 0 and answers[1] == {"id": 1, **expected}
