@@ -250,7 +250,7 @@ and the runner reports the graph as ERROR with that message.
 report: a line that is not JSON; the bare tokens `NaN`, `Infinity`, `-Infinity` (not
 JSON, although some libraries write them: Python's `json.dumps` does unless given
 `allow_nan=False`, so encode the specials yourself); a number written as a string
-(`"1.5"`); `data` or `grad` missing, not a list, or of another length than `nodes`; an
+(`"1.5"`), or `null`, `true`, `false` in place of a number; `data` or `grad` missing, not a list, or of another length than `nodes`; an
 `id` other than the request's; an object with neither `data`/`grad` nor `error`. A port
 that exits before answering or takes more than `--timeout` seconds fails that graph;
 the runner starts it again (with a new handshake) for the next graph.
