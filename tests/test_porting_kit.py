@@ -129,7 +129,7 @@ def test_runner_names_the_op_of_a_bug_planted_in_the_js_port(tmp_path):
     r = check_port("seed/*", "--", NODE, str(tmp_path / "port.js"))
     assert r.returncode == 1
     assert "likely culprit" in r.stdout and "backward of 'mul'" in r.stdout
-    assert "port=" in r.stdout and "torch=" in r.stdout
+    assert "js_port=" in r.stdout and "golden=" in r.stdout
 
 
 HELLO = ("import sys, json\n"
