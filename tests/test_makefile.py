@@ -5,6 +5,7 @@ venvs are fake directories in tmp_path passed as VENV=..., and commands that wou
 with `make -n`. The one real run (a refused interpreter) stops before anything is created.
 """
 
+import os
 import re
 import shutil
 import subprocess
@@ -20,8 +21,10 @@ if shutil.which("make") is None:  # pragma: no cover - the suite is run with `ma
 
 
 def make(*args):
+    # not the flags and variables of an outer `make test` (MAKEFLAGS carries its command-line variables)
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEFILES")}
     return subprocess.run(["make", "--no-print-directory", "-C", str(ROOT), *args],
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=60, env=env)
 
 
 def fake_python(path, version):
