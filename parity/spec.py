@@ -175,6 +175,13 @@ order; `pow_scalar` nodes, and only they, carry `"params": [k]`, a list holding 
 exponent in the number encoding above; `"label"` when it has one. Labels and `const`
 are informational: they change no number.
 Training entries hold one graph per SGD step (weights as torch had them at that step).
+Entries of the `scale` level (graphs of 50,000 to 100,000 nodes, section 8.6) are stored
+gzip-compressed, `<name>.json.gz`, with the same content; `index.json` names each file.
+
+**Levels.** Every entry has one: `core` (ordinary values: the seed graphs, MLPs, generated
+graphs), `edge` (torch's special-value conventions, `edge/<op>`), `scale` (deep and wide
+graphs, `scale/*`: a backward that recurses fails them) and `training` (the SGD replay).
+Reports count cases per op and per level.
 
 **Agreement.** A port's value `x` agrees with the expected `y` when both are nan, or
 `x == y` (so `0.0 == -0.0` and infinities must match in sign), or, unless the entry
@@ -631,6 +638,32 @@ In a generated graph (seed `s`), in words: `1 + below(5)` leaves `x0, x1, ...`, 
 for each input a coin (`below(2) == 1`: one of the last four nodes, `n - 1 - below(min(n, 4))`;
 else any node, `below(n)`), then `pow_scalar`'s exponent; then the nodes no op uses are
 summed with weights `1 + k/4`, left to right, without labels.
+
+### 8.6 Scale graphs
+
+Deep and wide graphs (level `scale`): a port must not recurse over the graph, in its
+backward or anywhere else (micrograd 0.1.0's recursive topological sort fails all three).
+
+```python
+# entry: scale/chain_100k
+v = leaf(0.25, "x")
+c = leaf(0.5, "c")                   # one leaf, used by 40,000 adds
+for _ in range(20000):               # 5 ops per round: 100,000 ops, 100,002 nodes
+    v = -((-((v + c).relu())) + c)   # add(v, c), relu, neg, add(neg, c), neg: 0.25 -> 0.25
+output = label(v, "out")
+
+# entry: scale/sum_50k
+r = XorShift64Star(50000)
+xs = [leaf((r.below(49) - 24) / 8, f"x{i}") for i in range(50000)]
+total = xs[0]
+for x in xs[1:]:                     # add(total, x): 49,999 adds, each the next one's first input
+    total = total + x
+output = label(total, "sum")
+
+# entry: scale/mlp_2_32_32_1_x22
+layers = mlp(2, [32, 32, 1], seed=5)
+output = hinge_loss(layers, points(22, seed=4))     # 54,426 nodes
+```
 """
 
 
