@@ -116,6 +116,12 @@ class Value:
         self.data, self.grad, self.label, self._op, self._row, self._a, self._b = state
         self._seen = 0
 
+    def __copy__(self):
+        # copy.copy: a new node over the same inputs (no ancestor list needed)
+        node = _new(Value)
+        node.__setstate__((self.data, self.grad, self.label, self._op, self._row, self._a, self._b))
+        return node
+
     def __repr__(self):
         label = f", label={self.label!r}" if self.label else ""
         return f"Value(data={self.data!r}, grad={self.grad!r}{label})"
@@ -359,6 +365,7 @@ class CustomRow:
 
     def __reduce__(self):
         if self.fn is not None:
+            _PICKLE_PLAIN.clear()  # this pickle stops here: forget its ancestor list
             raise TypeError(
                 f"cannot pickle or deep-copy node {self.node.label or self.node._op!r}: its _backward is a closure "
                 "over the original nodes; build the graph from micrograd_ref's ops to pickle or copy it"

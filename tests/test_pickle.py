@@ -113,3 +113,14 @@ def test_a_lecture_style_closure_node_refuses_to_pickle_or_deepcopy_with_a_clear
     bare = Value(1.0, (x,), "f")  # no closure yet: pickles, and still asks for one in backward
     with pytest.raises(RuntimeError, match="no _backward"):
         pickle.loads(pickle.dumps(bare)).backward()
+
+
+def test_copy_copy_of_a_node_shares_its_inputs_and_leaves_deep_pickling_working():
+    x = Value(1.0, label="x")
+    v = x
+    for _ in range(3000):
+        v = v * 1.0
+    c = copy.copy(v)
+    assert c is not v and c._prev == v._prev and (c.data, c._op, c.op) == (v.data, "*", "mul")
+    mid = v._prev[0]._prev[0]
+    assert pickle.loads(pickle.dumps(mid)).data == 1.0  # no RecursionError after copy.copy
