@@ -54,7 +54,7 @@ def compare(res, graph, tape, eng, ref, tol, engine_name="micrograd_ref"):
             a, r = errors(x, y)
             res.max_abs = max(res.max_abs, a)
             res.max_rel = max(res.max_rel, r)
-            if not agree(x, y, tol):
+            if not agree(x, y, tol, q):
                 bad.add(i)
                 res.mismatches.append(Mismatch(graph, i, tape.name_of(i), q, x, y, "torch", engine_name))
     if bad:
@@ -68,7 +68,7 @@ def _twice(res, graph, tape, eng):
     """backward() twice adds exactly twice the gradients."""
     bad = set()
     for i, (g1, g2) in enumerate(zip(eng.grad, eng.extra["grads_twice"])):
-        if not agree(g2, 2.0 * g1, _EXACT):
+        if not agree(g2, 2.0 * g1, _EXACT, "grad"):
             bad.add(i)
             res.mismatches.append(Mismatch(graph, i, tape.name_of(i), "grad after a 2nd backward()", g2, 2.0 * g1,
                                            "2 x the 1st backward()"))

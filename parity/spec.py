@@ -37,7 +37,10 @@ what IEEE arithmetic, C99 libm and torch float64 return:
 | `pow_scalar(x, k)` | torch's `pow(Tensor, Scalar)`, which special-cases six exponents: `k = 2` → `x*x`; `k = 3` → `x*x*x` (left to right); `k = 0.5` → `sqrt(x)`; `k = -0.5` → `div(1, sqrt(x))`; `k = -1` → `div(1, x)`; `k = -2` → `div(1, x*x)`; any other k → `pow(x, k)` |
 | `sigmoid(x)` | `1 / (1 + exp(-x))`, exactly that expression |
 
-Signed zeros are produced as IEEE does, but comparisons treat `0.0 == -0.0`.
+Signed zeros are produced as IEEE does, and they are significant: golden data is
+compared bit for bit (`relu(-0.0) = -0.0`, `maximum(-0.0, 0.0) = -0.0`, `1 / -0.0 = -inf`).
+Comparisons inside the ops (`a < b`, `a == b`) are IEEE comparisons, where `0.0 == -0.0`
+and every comparison with nan is false.
 
 **Rounding of the transcendental functions.** `exp`, `log`, `tanh` and `pow` are not
 correctly rounded everywhere, and implementations differ by an ulp: torch's CPU kernels
@@ -70,11 +73,24 @@ node is the **output**.
    as in `x * x`, counts twice).
 2. Give the output an upstream gradient of 1.0 and put it on a stack of *ready* nodes.
 3. Pop a ready node `n` (last pushed, first popped); add its upstream gradient `g`
-   (which starts at 0.0 in every `backward()` call) to `n.grad`. If `n` is an op node,
+   (which starts at +0.0 in every `backward()` call) to `n.grad`. If `n` is an op node,
    evaluate the op's gradient formulas (section 4) with `g`, `out = n.data` and the
-   inputs' data; add each result to that input's upstream gradient (one contribution per
-   edge, so `a + a` sends `g + g` to `a`); decrement the input's consumer count, and
-   push the input when the count reaches 0. Repeat until the stack is empty.
+   inputs' data; then for each input **in argument order, `a` first, then `b`**: add its
+   result to that input's upstream gradient (one contribution per edge, so `a + a` sends
+   `g + g` to `a`, adding `a`'s share before `b`'s), decrement the input's consumer count,
+   and push the input when the count reaches 0. Repeat until the stack is empty.
+
+**Order is part of the contract.** Floating-point addition is not associative, so the
+order in which contributions reach a node's upstream sum changes its last bits (`(1 +
+1e-16) + 1e-16 = 1`, `1e-16 + (1e-16 + 1) = 1.0000000000000002`). The order above is
+the one torch's autograd produces on these graphs: when an op's two inputs become ready
+at once, `a` is pushed first and `b` last, so **`b` is popped (and propagates) first**;
+each upstream sum starts at +0.0 and adds contributions in the order they arrive. A port
+that pushes `b` before `a`, visits nodes in another topological order, or sums a node's
+contributions in another order fails the `pins/accumulation_order` golden entries. Since
+sums start at +0.0, a gradient whose only contributions are `-0.0` is `+0.0` (torch
+reports `-0.0` there: it takes a node's first contribution as is); the agreement rule of
+section 6 accepts exactly that difference.
 
 Consequences a port must reproduce:
 - A node's gradient is the sum over every path from it to the output.
@@ -172,8 +188,12 @@ round-trips (any correct parser recovers the exact double, `-0.0` included); the
 specials are the strings `"inf"`, `"-inf"` and `"nan"`. A leaf may carry `"const": true`.
 Training entries hold one graph per SGD step (weights as torch had them at that step).
 
-**Agreement.** A port's value `x` agrees with the expected `y` when both are nan, or
-`x == y` (so `0.0 == -0.0` and infinities must match in sign), or, unless the entry
+**Agreement.** A port's value `x` agrees with the expected `y` when both are nan (any
+nan, whatever its sign or payload), or, in an entry marked `"exact": true`, when `x` and
+`y` are the same double bit for bit (`0.0` and `-0.0` differ), with one exception for
+gradients: a port's `+0.0` gradient agrees with an expected `-0.0` (section 3: gradient
+sums start at +0.0; a port's `-0.0` against an expected `+0.0` does not agree). In other
+entries `x == y` (so infinities must match in sign), or, unless the entry
 says `"exact": true`, both are finite and `|x - y| <= atol + rtol * |y|`
 (default rtol {rtol:g}, atol {atol:g}).
 
