@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from .catalogue import TRAINING, build_tape, cases_of, sgd, trained_weights
 from .compare import DEFAULT, EXACT as _EXACT, Mismatch, agree, errors
-from .diagnose import diagnose
+from .diagnose import Evidence
 from .engines import run_micrograd_ref, run_torch
 
 FD_MAX_LEAVES = 12  # finite differences at up to this many leaves per graph
@@ -29,6 +29,7 @@ class GraphResult:
     failing_tapes: list = field(default_factory=list)  # (graph, tape, micrograd_ref's EngineResult, mismatches)
     error: str = ""
     suspects: list = field(default_factory=list)  # "op X at node #i: ..." diagnoses
+    evidence: Evidence = field(default_factory=Evidence, repr=False)  # what ranks the suspects
 
     @property
     def ok(self):
@@ -57,10 +58,9 @@ def compare(res, graph, tape, eng, ref, tol, engine_name="micrograd_ref"):
             if not agree(x, y, tol, q):
                 bad.add(i)
                 res.mismatches.append(Mismatch(graph, i, tape.name_of(i), q, x, y, "torch", engine_name))
-    if bad:
-        for s in diagnose(tape, res.mismatches[n_before:]):
-            if len(res.suspects) < 5 and f"{graph}: {s}" not in res.suspects:
-                res.suspects.append(f"{graph}: {s}")
+    if bad:  # suspects ranked over every failing graph of this result (parity/diagnose.py)
+        res.evidence.add(graph, tape, res.mismatches[n_before:])
+        res.suspects = res.evidence.lines(5)
     return bad
 
 
