@@ -3,6 +3,8 @@
 import micrograd_ref
 from micrograd_ref.ops import OPS
 
+from .tape import replay_select
+
 
 class EngineResult:
     """data[i], grad[i] of every tape node i after one backward() from the output."""
@@ -18,6 +20,8 @@ def _replay(tape, ns, make_leaf, on_node=None):
     for n in tape.nodes:
         if n.op is None:
             v = make_leaf(n.data, n.label)
+        elif n.op == "select":  # builtin max/min/sorted or a comparison, made by the engine (parity/tape.py)
+            v = replay_select(tape, n, vals)
         else:
             v = OPS[n.op].call(ns, *(vals[i] for i in n.inputs), *n.params)
             if on_node is not None:

@@ -36,6 +36,7 @@ what IEEE arithmetic, C99 libm and torch float64 return:
 | `pow(x, y)` | C99 `pow`: `pow(x, 0) = 1` for any x (nan too); `pow(1, y) = 1` for any y; `0 ** y<0 = inf` (`-inf` for `-0.0` and odd integer y); negative finite x with non-integer y = `nan`; overflow = ±inf (negative only for x < 0 and odd integer y); `pow(-inf, 0.5) = inf` |
 | `pow_scalar(x, k)` | torch's `pow(Tensor, Scalar)`, which special-cases six exponents: `k = 2` → `x*x`; `k = 3` → `x*x*x` (left to right); `k = 0.5` → `sqrt(x)`; `k = -0.5` → `div(1, sqrt(x))`; `k = -1` → `div(1, x)`; `k = -2` → `div(1, x*x)`; any other k → `pow(x, k)` |
 | `sigmoid(x)` | `1 / (1 + exp(-x))`, exactly that expression |
+| `fma(x, y, z)` | `x * y + z` rounded **once** (IEEE fused multiply-add); tanh's gradient uses `fma(-out, out, 1)` = `1 - out * out` with one rounding, as torch's FMA-vectorized kernel computes it |
 
 Signed zeros are produced as IEEE does, and they are significant: golden data is
 compared bit for bit (`relu(-0.0) = -0.0`, `maximum(-0.0, 0.0) = -0.0`, `1 / -0.0 = -inf`).
@@ -62,6 +63,25 @@ an operand, e.g. the `2` in `2 * x`: it is a node with a gradient like any other
 an **op node**: an op name from section 4, its input node ids in argument order, and,
 for `pow_scalar` only, a plain-number parameter `k` (the exponent, not a node). One
 node is the **output**.
+
+**The `select` pseudo-op** records user code that *picks* one of its arguments with
+comparisons: builtin `max(y, z)`, `min(z, 0)`, `sorted([a, b, c])[k]`, or
+`a if a < b else b`. It is not an op: it makes no node of its own. A select node
+`{"op": "select", "by": ..., "inputs": [...]}` (plus `"params": [k]` for `sorted`) *is*
+the chosen input: same data, same gradient (in a port, the same value object). Over the
+inputs' data `x0, x1, ...` (IEEE comparisons: `-0.0 == 0.0`, nan compares false):
+
+| `by` | chosen input |
+|---|---|
+| `max` | start with `x0`; each later `xj` replaces the current choice when `xj > current` (so a tie keeps the first, `max(-0.0, 0.0)` is the `-0.0`, and a nan is chosen only when it comes first) |
+| `min` | the same with `xj < current` |
+| `sorted` | entry `k` of a stable sort by `<` (insertion sort: move each `xj` left while it is `<` its left neighbour); used only without nan |
+| `<`, `<=`, `>`, `>=` | `x0` if `x0 OP x1` else `x1` (two inputs) |
+
+A `const` input stands for a plain number in the user's code (`max(z, 0)`): when it is
+chosen, the select is that const leaf. Every engine makes the choice with its own
+operators (micrograd_ref's `Value.__gt__`, torch's 0-d tensor comparisons), so the
+golden data and gradients show which input each chose.
 
 ## 3. Backward
 
