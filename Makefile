@@ -1,14 +1,32 @@
-# Two commands on a fresh machine: `make parity` and `make test`.
+# Two commands on a fresh machine: `make parity` and `make test`; `make` alone lists the targets.
 # Each creates the virtualenv it needs (.venv, pinned deps from pyproject.toml) when missing.
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-test
 BSTAMP := $(VENV)/.installed-bench
+PORT   ?= $(PY) examples/python_port/port.py
 
-.PHONY: parity test bench bench-check golden spec port-check clean
+.DEFAULT_GOAL := help
+.PHONY: help parity test bench bench-check golden spec port-check clean
+
+# The venv belongs to $(PYTHON), which must be Python 3.11+: it is checked before anything is created or
+# removed, and a venv whose interpreter does not run or has another major.minor than $(PYTHON) (one made
+# by python3.10, or by an interpreter since removed) is rebuilt, never reused.
+PYVERSION    = import sys; print("%d.%d" % sys.version_info[:2])
+PY_VERSION   := $(shell $(PYTHON) -c '$(PYVERSION)' 2>/dev/null)
+VENV_VERSION := $(shell test -x $(PY) && $(PY) -c '$(PYVERSION)' 2>/dev/null)
+PY_OK        := $(shell v='$(PY_VERSION)'; major=$${v%%.*}; minor=$${v#*.}; \
+                  { [ "$$major" -gt 3 ] || { [ "$$major" -eq 3 ] && [ "$$minor" -ge 11 ]; }; } 2>/dev/null && echo yes)
+ifneq ($(PY_VERSION)/$(PY_OK),$(VENV_VERSION)/yes)
+.PHONY: $(STAMP)
+endif
 
 $(STAMP): pyproject.toml
+	@$(if $(PY_OK),true,echo "make: PYTHON=$(PYTHON) $(if $(PY_VERSION),is Python $(PY_VERSION),does not run); micrograd_ref needs Python 3.11+ (e.g. make PYTHON=python3.11 ...)" >&2; exit 1)
+	@if [ -e $(VENV) ] && [ '$(VENV_VERSION)' != '$(PY_VERSION)' ]; then \
+	  echo "make: rebuilding $(VENV): made by Python $(or $(VENV_VERSION),(does not run)), PYTHON=$(PYTHON) is $(PY_VERSION)"; \
+	  rm -rf $(VENV); fi
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test]'
 	touch $@
@@ -16,6 +34,10 @@ $(STAMP): pyproject.toml
 $(BSTAMP): $(STAMP)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test,bench]'
 	touch $@
+
+## make help: this list (also `make` with no target)
+help:
+	@sed -n 's/^## //p' $(firstword $(MAKEFILE_LIST))
 
 ## make parity: replay every catalogue graph in micrograd_ref and torch float64, compare every node
 parity: $(STAMP)
@@ -34,9 +56,18 @@ bench-check: $(BSTAMP)
 	$(PY) -m bench --check
 
 ## make golden: rewrite the committed golden vectors and the spec from the op table and catalogue
-golden: $(STAMP)
+golden: spec
 	$(PY) -m parity export golden
-	$(PY) -m parity spec > docs/SPEC.md
 
+## make spec: rewrite docs/SPEC.md from the op table (python -m parity spec)
+spec: $(STAMP)
+	$(PY) -m parity spec > docs/SPEC.md.tmp
+	mv docs/SPEC.md.tmp docs/SPEC.md
+
+## make port-check: run a port through the conformance runner (PORT='node examples/js_port/port.js'; default the Python example)
+port-check: $(STAMP)
+	$(PY) -m parity check-port -- $(PORT)
+
+## make clean: remove the venv and caches
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis .benchmarks *.egg-info

@@ -193,6 +193,21 @@ def floats_table(records):
     return md_table(["plain-float forward of MLP-100", "time", "ref fwd / it", "ref fwd+bwd / it"], rows)
 
 
+def lock_table(records):
+    """backward() with and without its lock, side by side (bench/test_bench.py::test_backward_lock_cost)."""
+    idx = index_records(records)
+    rows = []
+    for w in sorted({r["workload"] for r in records if r.get("group") == "lock"}, reverse=True):
+        locked, free = _cell(idx, (w, "with-lock", "fwd+bwd")), _cell(idx, (w, "no-lock", "fwd+bwd"))
+        diff = locked - free if isinstance(locked, float) and isinstance(free, float) else None
+        rows.append([f"`{w}`", fmt_time(locked), fmt_time(free),
+                     "—" if diff is None else ("-" if diff < 0 else "+") + fmt_time(abs(diff)),
+                     "—" if diff is None else f"{100 * diff / free:+.1f}%"])
+    if not rows:
+        return ""
+    return md_table(["workload", "with lock", "without lock", "difference", "relative"], rows)
+
+
 def memory_table(mem):
     """mem: [{workload, engine, nodes, bytes}]"""
     if not mem:
@@ -252,6 +267,9 @@ def full_report(records, mem=(), meta=None):
     s = series_table(records)
     if s:
         parts.append("### Scaling (log-log slope: 1.00 is linear)\n\n" + s)
+    lk = lock_table(records)
+    if lk:
+        parts.append("### backward()'s lock (concurrent backward() is serialized)\n\n" + lk)
     m = memory_table(mem)
     if m:
         parts.append("### Memory per node (tracemalloc, after building the forward graph)\n\n" + m)

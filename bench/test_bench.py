@@ -145,3 +145,44 @@ def test_scaling(benchmark, series, size, engine):
             _na(info, str(exc))
     del tape
     _measure(benchmark, fn, info)
+
+
+# --- the cost of backward()'s lock (one acquire and release per call; see micrograd_ref/engine.py) ----------
+
+LOCK_WORKLOADS = {"lock/mlp100": "MLP-100 fwd+bwd", "lock/leaf": "backward() of a lone leaf (per-call overhead)"}
+
+
+def _backward_without_lock(self):
+    """Value.backward without its lock: the same walk and the same reset, i.e. the engine before the lock.
+    Run with engine.py's globals (see _unlocked), so it looks up exactly what Value.backward looks up."""
+    try:
+        _propagate(self)  # noqa: F821 - resolved in micrograd_ref.engine's namespace
+    except BaseException:
+        _reset(self)  # noqa: F821
+        raise
+
+
+def _unlocked():
+    import types
+
+    from micrograd_ref import engine
+
+    return types.FunctionType(_backward_without_lock.__code__, engine.__dict__, "backward")
+
+
+@pytest.mark.parametrize("lock", ("with-lock", "no-lock"))
+@pytest.mark.parametrize("workload", list(LOCK_WORKLOADS))
+def test_backward_lock_cost(benchmark, monkeypatch, workload, lock):
+    from micrograd_ref import Value
+
+    if lock == "no-lock":
+        monkeypatch.setattr(Value, "backward", _unlocked())
+    if workload == "lock/mlp100":
+        tapes = engines.catalogue_tapes(MLP100)
+        nodes = sum(len(t) for t in tapes)
+        fn = engines.workload(tapes, "micrograd_ref", "fwd+bwd")
+        del tapes
+    else:
+        x, nodes = Value(1.0), 1
+        fn = x.backward  # looked up after the patch
+    _measure(benchmark, fn, _info("lock", workload, lock, "fwd+bwd", nodes))

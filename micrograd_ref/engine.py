@@ -5,6 +5,7 @@ nodes from that table and runs the one backward loop over them.
 """
 
 import numbers
+import threading
 
 from .ops import ADD, DIV, EXP, LOG, MAXIMUM, MINIMUM, MUL, NEG, OPS, POW, POW_SCALAR, RELU, SIGMOID, SUB, TANH, Op
 
@@ -167,11 +168,21 @@ class Value:
         """
         # Outside backward() every node's _seen is 0 (it ends at 0 when a node has
         # received from all its consumers, and is reset if an op raises midway).
-        try:
-            _propagate(self)
-        except BaseException:
-            _reset(self)
-            raise
+        # The walk keeps its scratch (_seen, _up) in the nodes, and adds to .grad with a
+        # read-modify-write: two walks through shared nodes at once would corrupt both.
+        # One lock serializes every backward() in the process, reset included, so
+        # concurrent calls give exactly what the same calls give one after another.
+        with _backward_lock:
+            try:
+                _propagate(self)
+            except BaseException:
+                _reset(self)
+                raise
+
+
+# Held for the whole of each backward() (see Value.backward). Costs one acquire and release per call
+# (well under a microsecond; bench/RESULTS.md, "Backward lock"). Not reentrant: no op's backward calls backward().
+_backward_lock = threading.Lock()
 
 
 def _propagate(root):
@@ -292,9 +303,12 @@ def apply(op, *inputs, params=()):
     """Apply an op from the table by name or Op, e.g. apply('mul', a, b); inputs may be numbers."""
     if not isinstance(op, Op):
         op = OPS[op]
+    if len(inputs) != op.arity or len(params) != len(op.params):
+        raise TypeError(
+            f"{op.name} takes {op.arity} input(s) and {len(op.params)} parameter(s), "
+            f"got {len(inputs)} input(s) and {len(params)} parameter(s)"
+        )
     nodes = tuple(_value(x, op.name) for x in inputs)
-    if len(nodes) != op.arity or len(params) != len(op.params):
-        raise TypeError(f"{op.name} takes {op.arity} input(s) and {len(op.params)} parameter(s)")
     if params:
         op = op.bind(*(_as_float(p, op.name) for p in params))
     return _node(op.forward(*(n.data for n in nodes)), op, *nodes)

@@ -285,6 +285,40 @@ def sgd(weights, grads, lr):
     return {i: w - lr * grads[i] for i, w in weights.items()}
 
 
+# --- scale: graphs as deep and wide as real ones -------------------------------------------
+# A port whose backward recurses (classic micrograd's: RecursionError past about 1,000 nodes)
+# fails these; an iterative backward passes. Values are chosen so every node is exact.
+
+CHAIN_OPS = 100_000
+
+
+@graph("scale/chain_100k", tol=EXACT, tags=("scale",))
+def chain_100k(t):
+    """A chain 100,000 ops deep: x = 0.25, then 20,000 times: + c, relu, neg, + c, neg (c = 0.5, one leaf used 40,000 times)."""
+    v = t.leaf(0.25, "x")
+    c = t.leaf(0.5, "c")
+    for _ in range(CHAIN_OPS // 5):
+        v = -((-((v + c).relu())) + c)  # 0.25 -> 0.75 -> 0.75 -> -0.75 -> -0.25 -> 0.25
+    return v.label("out")
+
+
+@graph("scale/sum_50k", tol=EXACT, tags=("scale",))
+def sum_50k(t):
+    """The sum of 50,000 leaves, added left to right (49,999 adds deep); leaf values k/8, k from XorShift64Star(50000)."""
+    rng = XorShift64Star(50000)
+    xs = [t.leaf((rng.below(49) - 24) / 8.0, f"x{i}") for i in range(50_000)]
+    total = xs[0]
+    for x in xs[1:]:
+        total = total + x
+    return total.label("sum")
+
+
+@graph("scale/mlp_2_32_32_1_x22", tags=("scale",))
+def mlp_scale(t):
+    """MLP(2, [32, 32, 1]), ReLU, on 22 XorShift64Star(4) points, hinge loss + L2, forward and backward (55,000 nodes); weights XorShift64Star(5)."""
+    return mlp_hinge_loss(t, mlp_params(t, 2, [32, 32, 1], seed=5), points(22, seed=4))
+
+
 # --- edge cases: every special value of every op, with upstream gradient 1, 0, inf and nan ---
 # Declared exact: micrograd_ref's forward and backward formulas are torch's, term for term,
 # so at these values the two agree bit for bit (signed zeros aside), and a one-ulp bias fails.

@@ -217,7 +217,6 @@ def _usage(prog, exc):
 
 def _run(args, entries, eng, ref, expectations):
     from . import report
-    from .harness import Run
 
     t0 = time.perf_counter()
     results = _run_all(entries, args.jobs, eng, ref, expectations)
@@ -227,15 +226,11 @@ def _run(args, entries, eng, ref, expectations):
 
         gen = run_generated(args.random, args.seed or 0, eng, ref)
         results.append(gen)
-    if args.dot:
-        # workers do not send engine objects back: redo the failing entries here for the drawings
-        redo = Run(eng, ref, expectations)
-        results = [redo.entry(e) if not r.ok else r for e, r in zip(entries, results)] + ([gen] if gen else [])
     seconds = time.perf_counter() - t0
 
     def reproducers():
         if gen is not None:
-            for graph, tape, _, _ in gen.failing_tapes[:1]:  # the minimal graph hypothesis shrank to
+            for graph, tape, *_ in gen.failing_tapes[:1]:  # the minimal graph hypothesis shrank to
                 print(f"\nReproduce {graph} (runnable micrograd_ref program):\n" + tape.to_python(graph))
 
     if args.dot:
@@ -288,7 +283,7 @@ def _run_all(entries, jobs, eng, ref, expectations):
     """Run entries, in `jobs` forked worker processes when there are several (largest entries first)."""
     from .harness import Run
 
-    run = Run(eng, ref, expectations, keep_failing=jobs <= 1)
+    run = Run(eng, ref, expectations)
     if jobs <= 1 or len(entries) < 2 or "fork" not in multiprocessing.get_all_start_methods():
         return [run.entry(e) for e in entries]
     _FORKED.update(run=run, entries=entries)

@@ -47,10 +47,10 @@ class Mismatch:
     node: int
     node_name: str  # label and op, e.g. "#3 'b' (maximum)"
     quantity: str  # "data", "grad", ...
-    value: float  # micrograd_ref's (or the port's)
+    value: float  # the candidate engine's
     reference: float
-    reference_name: str = "torch"
-    engine_name: str = "micrograd_ref"
+    reference_name: str = "reference"
+    engine_name: str = "engine"
 
     @property
     def difference(self):

@@ -1,7 +1,8 @@
 """Expected disagreements: an engine's declared differences from torch, and a porter's known failures.
 
 Both are TOML files of entries, each naming graphs by a pattern on the graph name
-(``entry [case]``, fnmatch-style, so ``edge/relu [relu(nan)*`` or ``scale/*``) with a reason:
+(``entry [case]``; ``*`` matches any text and ``?`` one character, everything else is
+literal, brackets included: ``edge/relu [relu(nan) g=*``, ``scale/*``) with a reason:
 
     [[expected]]
     match = "edge/relu [relu(nan)*"
@@ -19,9 +20,16 @@ entry's reason, and does not fail the run.
   that matches no graph at all is a usage error.
 """
 
-import fnmatch
+import functools
+import re
 import tomllib
 from dataclasses import dataclass, field
+
+
+@functools.lru_cache(maxsize=None)
+def _glob(pattern):
+    """* is any text, ? one character, the rest literal (graph names hold brackets and parentheses)."""
+    return re.compile("".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern) + r"\Z")
 
 
 class ExpectationsError(ValueError):
@@ -37,11 +45,11 @@ class Expected:
     source: str = ""  # the file it came from
 
     def matches(self, graph_name):
-        return fnmatch.fnmatchcase(graph_name, self.match) or graph_name == self.match
+        return _glob(self.match).match(graph_name) is not None
 
     def matches_entry(self, entry_name):
         """Could this pattern match some case of the entry? (the part before ' [' is matched against the entry)."""
-        return fnmatch.fnmatchcase(entry_name, self.match.split(" [", 1)[0])
+        return _glob(self.match.split(" [", 1)[0]).match(entry_name) is not None
 
     def __str__(self):
         return f"{self.match}: {self.reason}" + (f" ({self.link})" if self.link else "")

@@ -5,6 +5,7 @@ repr (any correct parser recovers the exact double, -0.0 included); the three
 specials are the strings "inf", "-inf" and "nan".
 """
 
+import gzip
 import json
 import math
 import os
@@ -106,8 +107,11 @@ def entry_doc(entry):
     }
 
 
-def filename(name):
-    return name.replace("/", "__") + ".json"
+COMPRESSED_LEVELS = ("scale",)  # graphs of 50,000+ nodes: stored gzip-compressed (deterministic bytes, mtime 0)
+
+
+def filename(name, level="core"):
+    return name.replace("/", "__") + (".json.gz" if level in COMPRESSED_LEVELS else ".json")
 
 
 def dumps(doc):
@@ -140,9 +144,11 @@ def export(directory, names=None):
         if names and name not in names:
             continue
         doc = entry_doc(entry)
-        with open(os.path.join(directory, filename(name)), "w") as f:
-            f.write(dumps(doc))
-        index["entries"].append({"name": name, "file": filename(name), "graphs": len(doc["graphs"]),
+        file = filename(name, entry.level)
+        text = dumps(doc).encode()
+        with open(os.path.join(directory, file), "wb") as f:
+            f.write(gzip.compress(text, compresslevel=9, mtime=0) if file.endswith(".gz") else text)
+        index["entries"].append({"name": name, "file": file, "graphs": len(doc["graphs"]),
                                  "nodes": sum(len(g["nodes"]) for g in doc["graphs"])})
     with open(os.path.join(directory, "index.json"), "w") as f:
         json.dump(index, f, indent=1)
@@ -168,7 +174,9 @@ def load_index(directory):
 
 
 def load_entry(directory, file):
-    with open(os.path.join(directory, file)) as f:
+    """One entry's document; files ending in .gz are gzip-compressed JSON."""
+    opener = gzip.open if file.endswith(".gz") else open
+    with opener(os.path.join(directory, file), "rt", encoding="utf-8") as f:
         return json.load(f)
 
 

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from .catalogue import TRAINING, build_tape, cases_of, sgd, trained_weights
 from .compare import DEFAULT, EXACT, Mismatch, agree, errors
 from .diagnose import diagnose
-from .engines import Graph, Unsupported
+from .engines import Graph, Replay, Unsupported, default_pair
 from .expectations import Expectations
 
 FD_MAX_LEAVES = 12  # finite differences at up to this many leaves per graph
@@ -43,8 +43,8 @@ class GraphResult:
 
     name: str
     level: str = "core"
-    engine: str = "micrograd_ref"
-    reference: str = "torch"
+    engine: str = ""  # the candidate's name
+    reference: str = ""
     cases: list = field(default_factory=list)  # CaseResult per case
     nodes: int = 0  # nodes compared
     max_abs: float = 0.0
@@ -57,7 +57,7 @@ class GraphResult:
     checks: list = field(default_factory=list)  # which oracles ran
     seconds: float = 0.0
     digest: str = ""  # sha256 of the candidate's data and grads (bit-identical across runs)
-    failing_tapes: list = field(default_factory=list)  # (graph, tape, candidate Replay, mismatches)
+    failing_tapes: list = field(default_factory=list)  # (graph, tape, candidate Replay, reference Replay, mismatches)
     suspects: list = field(default_factory=list)  # "backward of 'X' at node #i: ..." diagnoses
 
     def count(self, status):
@@ -97,23 +97,6 @@ class GraphResult:
                          for e, m in self.declared[:20]],
             "mismatches": [m.as_dict() for m in self.mismatches],
         }
-
-
-# --- the engines of a run ------------------------------------------------------------------
-
-_DEFAULT = {}
-
-
-def default_engines():
-    """(candidate, reference) of a plain run: micrograd_ref against torch float64."""
-    if not _DEFAULT:
-        from .engines.micrograd_ref_engine import MicrogradRef
-        from .engines.torch_engine import Torch
-
-        ref = Torch()
-        ref.start()
-        _DEFAULT["pair"] = (MicrogradRef(), ref)
-    return _DEFAULT["pair"]
 
 
 # --- one case ---------------------------------------------------------------------------------
@@ -193,7 +176,7 @@ class Run:
 
     def __init__(self, engine=None, reference=None, expectations=None, keep_failing=True):
         if engine is None or reference is None:
-            d_eng, d_ref = default_engines()
+            d_eng, d_ref = default_pair()
             engine, reference = engine or d_eng, reference or d_ref
         self.engine, self.reference = engine, reference
         self.expectations = expectations or Expectations()
@@ -222,10 +205,10 @@ class Run:
         if digest is not None:
             for q in (eng.data, eng.grad):
                 digest.update(",".join(float(x).hex() for x in q).encode())
-        self._record(res, graph, "FAIL" if bad else "PASS", ops, "", bad, len(graph.tape), eng)
+        self._record(res, graph, "FAIL" if bad else "PASS", ops, "", bad, len(graph.tape), (eng, ref))
         return eng, ref
 
-    def _record(self, res, graph, status, ops, reason, bad, nodes=0, eng=None):
+    def _record(self, res, graph, status, ops, reason, bad, nodes=0, replays=None):
         expected = self.expectations.find(graph.name) if self.expectations else None
         if expected is not None:
             if status in ("FAIL", "ERROR"):
@@ -245,8 +228,9 @@ class Run:
             for s in diagnose(graph.tape, bad):
                 if len(res.suspects) < 5 and f"{graph.name}: {s}" not in res.suspects:
                     res.suspects.append(f"{graph.name}: {s}")
-            if self.keep_failing and eng is not None and len(res.failing_tapes) < 3:
-                res.failing_tapes.append((graph.name, graph.tape, eng, bad))
+            if self.keep_failing and replays is not None and len(res.failing_tapes) < 3:
+                eng, ref = (Replay(x.data, x.grad) for x in replays)  # without engine objects: sent between processes
+                res.failing_tapes.append((graph.name, graph.tape, eng, ref, bad))
 
     def entry(self, entry):
         res = GraphResult(entry.name, entry.level, *self.names, exact=entry.tol.exact)
@@ -329,6 +313,6 @@ def run_generated(examples, seed, engine=None, reference=None):
                                    m.reference_name, m.engine_name) for m in one.mismatches]
         res.n_mismatches = len(res.mismatches)
         res.suspects = one.suspects
-        res.failing_tapes = [(f"{name} [minimal]", t, e, b) for _, t, e, b in one.failing_tapes]
+        res.failing_tapes = [(f"{name} [minimal]", *rest) for _, *rest in one.failing_tapes]
     res.seconds = time.perf_counter() - t0
     return res

@@ -192,25 +192,51 @@ def write_junit(path, results, suite="parity"):
     ET.ElementTree(root).write(path, encoding="utf-8", xml_declaration=True)
 
 
-def write_dots(directory, results):
-    """A Graphviz drawing of each failing graph, disagreeing nodes in red with both values."""
-    from micrograd_ref import to_dot
+DOT_MAX_NODES = 400
 
+
+def _dot_escape(text):
+    for ch in '\\{}|<>"':
+        text = text.replace(ch, "\\" + ch)
+    return text
+
+
+def tape_dot(graph, tape, eng, ref, mismatches, fmt="%.6g"):
+    """A Graphviz drawing of one compared graph: per node its label and op, both engines' data and grad;
+    disagreeing nodes in red. Graphs above DOT_MAX_NODES are cut to the disagreeing nodes and their neighbours."""
+    bad = {}
+    for m in mismatches:
+        bad.setdefault(m.node, []).append(m)
+    keep = set(range(len(tape.nodes)))
+    if len(tape.nodes) > DOT_MAX_NODES:
+        keep = set(bad) | {i for b in bad for i in tape.nodes[b].inputs}
+        keep |= {n.id for n in tape.nodes if set(n.inputs) & set(bad)}
+    e, r = (mismatches[0].engine_name, mismatches[0].reference_name) if mismatches else ("engine", "reference")
+    lines = ["digraph G {", "  rankdir=LR;", f'  labelloc=t; label="{_dot_escape(graph)}";']
+    for i in sorted(keep):
+        n = tape.nodes[i]
+        what = n.op or ("const" if n.const else "leaf")
+        fields = [_dot_escape(f"#{i} {n.label} ({what})".replace("  ", " ")),
+                  _dot_escape(f"{e}: data {fmt % eng.data[i]} grad {fmt % eng.grad[i]}"),
+                  _dot_escape(f"{r}: data {fmt % ref.data[i]} grad {fmt % ref.grad[i]}")]
+        attrs = ", color=red, fontcolor=red, penwidth=2" if i in bad else ""
+        lines.append(f'  n{i} [shape=record, label="{{ {" | ".join(fields)} }}"{attrs}];')
+        for j in n.inputs:
+            if j in keep:
+                lines.append(f"  n{j} -> n{i};")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def write_dots(directory, results):
+    """A Graphviz drawing of each failing graph (at most 3 per entry), disagreeing nodes in red with both values."""
     os.makedirs(directory, exist_ok=True)
     written = []
     for r in results:
-        for graph, tape, eng, mismatches in r.failing_tapes:
-            values = eng.extra.get("values")
-            if not values:
-                continue
-            notes = {}
-            for m in mismatches:
-                if m.node < len(values):
-                    note = f"{m.quantity}: {m.engine_name} {m.value:.6g}, {m.reference_name} {m.reference:.6g}"
-                    notes[values[m.node]] = (notes.get(values[m.node], "") + " " + note).strip()
+        for graph, tape, eng, ref, mismatches in r.failing_tapes:
             path = os.path.join(directory, re.sub(r"[^\w.-]+", "_", graph).strip("_") + ".dot")
             with open(path, "w") as f:
-                f.write(to_dot(values[tape.output], highlight=notes, number_format="%.6g"))
+                f.write(tape_dot(graph, tape, eng, ref, mismatches))
             written.append(path)
     return written
 

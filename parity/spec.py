@@ -46,10 +46,27 @@ on about 1 input in 10 for `tanh` (`tanh(0.8813735870195432)` is `0.707106781186
 glibc, `0.7071067811865476` in torch), 1 in 200 for `exp`, 1 in 1500 for `log`. Golden
 entries marked exact (section 6) avoid such inputs: all their values are special or
 simple, and there every implementation that is correctly rounded agrees with torch to the
-last bit. A runtime's built-in `pow` may not be correctly rounded even there (V8's
-`Math.pow(2, 1.5)` is one ulp off), so a port should use a correctly rounded `pow` (the
-JavaScript port in `examples/js_port/` carries one in double-double arithmetic).
-Everywhere else the tolerance of section 6 absorbs an ulp.
+last bit. Everywhere else the tolerance of section 6 absorbs an ulp.
+
+**`pow` must be correctly rounded on the exact entries' inputs.** A function is
+*correctly rounded* when it returns, for every input, the double nearest to the exact
+real result (the even one of two equally near doubles). `pow(2, 1.5)` is exactly
+2√2 = 2.82842712474619009760…; the nearest double is `2.8284271247461903`, and
+`2.82842712474619` (one ulp below, what V8's `Math.pow` returns) is wrong. `edge/pow`
+and `edge/pow_scalar` are exact entries whose data and gradients call `pow` at
+non-integer and large exponents, so a port's `pow` must return the correctly rounded
+result at least there; glibc's and torch's do. To test yours, compare it with a
+reference computed in higher precision and rounded once to a double: in Python,
+`float(Decimal(x) ** Decimal(y))` under `decimal.localcontext(prec=60)` (60 significant
+digits, then one rounding to the nearest double; this can only go wrong when the exact
+result lies within 10^-59 of a midpoint between two doubles), or MPFR's `mpfr_pow` at
+53 bits. Run it on the table below (the finite, nonzero `pow` values at the edge entries'
+inputs whose correct rounding is not obvious; torch's golden values agree with every
+one), and on a sweep of random finite inputs. If the runtime's `pow` fails,
+compute `|x|^y = exp(y·ln|x|)` in double-double arithmetic (about 100 bits) and round
+once, or use a correctly rounded library (CORE-MATH, CRlibm, MPFR).
+
+{pow_table}
 
 ## 2. Graphs
 
@@ -120,29 +137,8 @@ Test vectors:
 
 {vectors}
 
-### Recipes built on it
-
-- **MLP(nin, [n1, …, nL]) weights** (`parity.catalogue.mlp_params`, identical to
-  `micrograd_ref.nn.MLP(..., rng=XorShift64Star(seed))`): one generator; for each
-  layer, for each neuron, `nin` weights then one bias, each `uniform(-1, 1)`.
-  A neuron computes `b + w0*x0 + w1*x1 + …` (added left to right, starting from the
-  bias); hidden layers apply `relu` (or `tanh`), the last layer is linear.
-- **Data points** (`parity.catalogue.points(n, seed)`): for each point
-  `x0 = uniform(-2, 2)`, then `x1 = uniform(-2, 2)`; label `+1.0` if `x0 * x1 > 0`, else `-1.0`.
-- **Reduction of several outputs** (`reduce_outputs`): generator seeded with the CRC-32
-  of the graph name; for each output i: `c = uniform(0.5, 2)`, then the sign is `+` if
-  `below(2) == 1` else `-`; output = `c0*o0 + c1*o1 + …` (the `c` are leaves labelled `reduce.c<i>`).
-- **Generated graphs** (`parity.generate.random_tape`, seed s; the golden vectors also carry
-  them node by node). `r = XorShift64Star(s)`; `ordinary() = (r.below(49) - 24) / 8`;
-  `SPECIAL = [0, -0.0, 1, -1, 2, 0.5, inf, -inf, nan, 1000, -1000]`;
-  `EXPONENTS = [0, 1, 2, 3, 0.5, -0.5, -1, -2, 1.5, -1.5]`; `OPS` = the op names sorted
-  alphabetically. Leaves: `1 + r.below(5)` of them; for leaf i, if `r.below(4) == 0` the
-  value is `SPECIAL[r.below(11)]`, else `ordinary()`; label `x<i>`. Ops: `1 + r.below(12)`
-  of them; each picks `OPS[r.below(14)]`, then for each input: if `r.below(2)` is 1, the
-  node `1 + r.below(min(n, 4))` places from the end of the list of the n nodes so far,
-  else node `r.below(n)`; then `EXPONENTS[r.below(10)]` for `pow_scalar`'s k. Output: the
-  nodes no op uses, in id order, s0, s1, ...: `root = s0`, then for k = 1, 2, ...:
-  a const leaf `1 + k/4`, the node `s_k * c`, and `root = root + (s_k * c)`.
+The recipes that use it (MLP weights, data points, the reduction of several outputs,
+generated graphs) are in section 8.
 """
 
 FORMAT = """
@@ -169,38 +165,505 @@ to equal a fresh export) holds one JSON file per catalogue entry plus `index.jso
 
 Numbers: a finite double is a JSON number written as the shortest decimal that
 round-trips (any correct parser recovers the exact double, `-0.0` included); the
-specials are the strings `"inf"`, `"-inf"` and `"nan"`. A leaf may carry `"const": true`.
+specials are the strings `"inf"`, `"-inf"` and `"nan"`.
+
+Nodes: node `i` is the object at position `i` of `nodes` and has `"id": i`. A leaf is
+`{"id", "op": "leaf", "value"}`, plus `"const": true` when it is a plain-number operand
+(section 8.1) and `"label"` when it has one. An op node is `{"id", "op", "inputs"}`:
+`op` is a name of section 4, `inputs` the ids of its input nodes (all `< i`) in argument
+order; `pow_scalar` nodes, and only they, carry `"params": [k]`, a list holding the one
+exponent in the number encoding above; `"label"` when it has one. Labels and `const`
+are informational: they change no number.
 Training entries hold one graph per SGD step (weights as torch had them at that step).
+Entries of the `scale` level (graphs of 50,000 to 100,000 nodes, section 8.6) are stored
+gzip-compressed, `<name>.json.gz`, with the same content; `index.json` names each file.
+
+**Levels.** Every entry has one: `core` (ordinary values: the seed graphs, MLPs, generated
+graphs), `edge` (torch's special-value conventions, `edge/<op>`), `scale` (deep and wide
+graphs, `scale/*`: a backward that recurses fails them) and `training` (the SGD replay).
+Reports count cases per op and per level.
 
 **Agreement.** A port's value `x` agrees with the expected `y` when both are nan, or
 `x == y` (so `0.0 == -0.0` and infinities must match in sign), or, unless the entry
 says `"exact": true`, both are finite and `|x - y| <= atol + rtol * |y|`
 (default rtol {rtol:g}, atol {atol:g}).
+"""
 
-## 7. Conformance protocol (`python -m parity check-port -- CMD ...`)
+PROTOCOL = """
+## 7. Conformance protocol, version 1 (`python -m parity check-port -- CMD ...`)
 
-The runner starts `CMD` once and sends one request per line on its stdin, a golden
-graph without its expected values:
+The runner starts the port (`CMD ...`) as a child process and talks to it in **JSON
+lines**: UTF-8 text, one JSON object per line, each line ended by `\\n`; the runner
+writes to the port's stdin, the port writes to its stdout. The port's stdout carries
+nothing but its answers (no banner, no logging). Its **stderr is free**: write anything
+there (progress, debugging); the runner keeps the last lines and shows them when a
+graph fails or the port exits.
+
+**1. Handshake.** The runner's first line is
 
 ```
-{"name": "seed/toy_max", "case": "", "output": 5, "nodes": [...]}
+{"type": "start", "protocol": 1}
 ```
 
-The port answers each request with exactly one line on stdout:
+and the port's first line answers it, with all six fields:
 
 ```
-{"data": [1.0, 2.0, 0.0, 3.0, 2.0, 6.0], "grad": [2.0, 5.0, 0.0, 2.0, 3.0, 1.0]}
+{"type": "hello", "protocol": 1, "name": "my-port", "version": "0.3.0", "language": "Rust", "ops": ["add", "mul"]}
 ```
 
-one number (or `"inf"`/`"-inf"`/`"nan"`) per node, in node order: each node's data and its gradient
-after one `backward()` from `output`. In a request, a node's `id` is its position in `nodes`; `params` use the same number
-encoding as values; `label`, `const`, `name` and `case` are informational and may be
-ignored. A port that cannot run a graph answers
-`{"error": "..."}`. A port that crashes, hangs past `--timeout` seconds, or prints a
-line that is not such an object fails that graph and is restarted for the next one.
-The report is the same as `make parity`'s (table, `--json`, `--junit`, exit 0 when
-all agree, 1 on any mismatch, 2 on a usage error), naming the graph, node, quantity,
-both values and the op that most likely went wrong.
+`name`, `version` and `language` are strings that name the port in reports; `ops` is the
+list of the op names of section 4 that the port implements. The runner never sends a
+graph that uses an op missing from `ops`: that graph is **SKIPPED**, not FAILED (with
+`--strict`, a skip counts as a failure). So a port can be checked from its first two ops
+on, and grows op by op. A port that does not speak version 1 answers with the version it
+speaks (`"protocol": 2`); the runner then stops with one line naming both versions and
+exit status 2. So does a handshake answer that is not a valid `hello` (not JSON, a missing
+or mistyped field, an op name that is not in section 4), or no answer at all.
+
+**2. One request per graph.** For every graph, the runner sends one line:
+
+```
+{"type": "graph", "id": 1, "name": "seed/toy_max", "case": "", "output": 5, "nodes": [...]}
+```
+
+`id` is an integer, different for every request of a run; `name` and `case` name the
+golden entry and its case (informational); `output` is the id of the node to call
+`backward()` on; `nodes` are the golden entry's node objects exactly as section 6
+describes them (node `i` has `"id": i`, leaf values and `pow_scalar`'s `params` in the
+number encoding of section 6; `label` and `const` may be ignored). The runner waits for
+the answer before it sends the next request.
+
+**3. One answer per request.** The port answers each request with exactly one line,
+
+```
+{"id": 1, "data": [...], "grad": [...]}
+```
+
+`id` repeats the request's id; `data[i]` and `grad[i]` are node `i`'s value and its
+gradient after one `backward()` from `output` on the freshly built graph (gradients start
+at 0.0), one entry per node, in node order. Each number is a JSON number (`2`, `2.0`,
+`-0.0`, `1e-310`: any JSON number; write enough digits to round-trip, e.g. the shortest
+round-trip form or 17 significant digits) or one of the strings `"inf"`, `"-inf"`,
+`"nan"` (the sign of a nan is not significant, nor that of a zero). A port that cannot
+run a graph answers
+
+```
+{"id": 1, "error": "op 'tanh' not implemented"}
+```
+
+and the runner reports the graph as ERROR with that message.
+
+**Errors.** Anything else in answer to a request is that graph's error, named in the
+report: a line that is not JSON; the bare tokens `NaN`, `Infinity`, `-Infinity` (not
+JSON, although some libraries write them: Python's `json.dumps` does unless given
+`allow_nan=False`, so encode the specials yourself); a number written as a string
+(`"1.5"`), or `null`, `true`, `false` in place of a number; `data` or `grad` missing, not a list, or of another length than `nodes`; an
+`id` other than the request's; an object with neither `data`/`grad` nor `error`. A port
+that exits before answering or takes more than `--timeout` seconds fails that graph;
+the runner starts it again (with a new handshake) for the next graph.
+
+**4. End.** After the last answer the runner closes the port's stdin. At end of input
+the port exits, with status 0.
+
+**Worked example** (the template port, `examples/port_template/`, which implements `add`
+and `mul`; `>` is a line the runner writes, `<` a line the port writes, and each is one
+line on the wire):
+
+```
+> {"type":"start","protocol":1}
+< {"type":"hello","protocol":1,"name":"port_template","version":"0.1.0","language":"Python","ops":["add","mul"]}
+> {"type":"graph","id":1,"name":"seed/chain_rule/add_then_mul","case":"","output":4,"nodes":[{"id":0,"op":"leaf","value":3.0,"label":"a"},{"id":1,"op":"leaf","value":-5.0,"label":"b"},{"id":2,"op":"leaf","value":2.0,"label":"d"},{"id":3,"op":"add","inputs":[0,1],"label":"c"},{"id":4,"op":"mul","inputs":[3,2],"label":"z"}]}
+< {"id":1,"data":[3.0,-5.0,2.0,-2.0,-4.0],"grad":[2.0,2.0,-2.0,2.0,1.0]}
+(the runner closes stdin; the port exits 0)
+```
+
+`seed/toy_max` uses `maximum`, which this port did not declare: the runner skips it and
+never sends it. A port that declares `maximum` gets it as
+
+```
+> {"type":"graph","id":2,"name":"seed/toy_max","case":"","output":5,"nodes":[{"id":0,"op":"leaf","value":1.0,"label":"x"},{"id":1,"op":"leaf","value":2.0,"label":"y"},{"id":2,"op":"leaf","value":0.0,"label":"z"},{"id":3,"op":"add","inputs":[0,1],"label":"a"},{"id":4,"op":"maximum","inputs":[1,2],"label":"b"},{"id":5,"op":"mul","inputs":[3,4],"label":"f"}]}
+< {"id":2,"data":[1.0,2.0,0.0,3.0,2.0,6.0],"grad":[2.0,5.0,0.0,2.0,3.0,1.0]}
+```
+
+The report is the same as `make parity`'s (table, `--json`, `--junit`; exit 0 when
+all agree, 1 on any mismatch or error, 2 on a usage or handshake error), naming for each
+failure the graph, case, node, quantity, both values and the op that most likely went
+wrong (`likely culprit: ...`).
+"""
+
+RECIPES = """
+## 8. Rebuilding the catalogue
+
+The golden vectors carry every graph node by node, so a port never needs this section
+to be checked. It is for rebuilding the catalogue in another language (to run it
+without the JSON files, to vary it, or to train): every golden entry is given below as a
+recipe, and `tests/test_spec_recipes.py` rebuilds every golden graph from the recipes
+exactly as printed here and checks ops, inputs, params, labels and leaf values, bit for
+bit.
+
+### 8.1 Recording a graph
+
+The recipes are written in Python syntax and run as Python runs them (left operand
+before right operand, inner expressions first, usual operator precedence); a node is
+appended to the graph each time the recipe creates one, and its id is its position:
+
+- `leaf(v, "name")` appends a leaf with value `v` (a double) and that label; `leaf(v)`
+  one without a label.
+- An operator or function applied to nodes appends one op node, its inputs in the order
+  written: `a + b` is `add(a, b)`, `a - b` is `sub(a, b)`, `a * b` is `mul(a, b)`,
+  `a / b` is `div(a, b)`, `-a` is `neg(a)`, `a ** b` (b a node) is `pow(a, b)`,
+  `a ** k` (k a plain number) is `pow_scalar(a)` with `"params": [k]`,
+  `maximum(a, b)`, `minimum(a, b)`, `a.relu()`, `a.tanh()`, `a.exp()`, `a.log()`,
+  `a.sigmoid()`; `apply(op, [a, b], params)` appends the op named `op`.
+- A **plain number operand** of a binary operator (the `3` of `3 * w`, the `y` of `p - y`
+  when `y` is a number) becomes a **const leaf**: value the number as a double,
+  `"const": true`, no label, appended when the operator is applied, just before the op
+  node, and it takes the number's place among the inputs. So `2 + 3 * w` appends
+  `const 3.0`, `mul(const, w)`, `const 2.0`, `add(const, mul)`; and `x * c` is
+  `mul(x, c)` while `c * x` is `mul(c, x)`. Arithmetic between plain numbers
+  (`-y`, `1.0 / len(data)`, `2.0 + 0.01 * 6.0`) is done in double precision and
+  appends nothing.
+- `label(e, "name")` sets the label of the node `e` (the last node of an expression) and
+  returns it. Nodes never labelled have no `"label"` key.
+- `sum(items, start)` is Python's: `((start + items[0]) + items[1]) + ...`, one `add`
+  per item with the running sum as first input. When the items are a generator, each
+  item is made just before the `add` that consumes it: `sum((w * x for ...), b)`
+  appends `mul, add, mul, add, ...`.
+- An entry's recipe sets `output`: a node (the graph's output, `"case": ""`), or a list
+  of nodes (several outputs, reduced to one by 8.2). Entries with several graphs set
+  `cases`: a list of `(case name, build)` in golden order, where `build()` records one
+  fresh graph and returns its output. `# entries:` recipes set `entries`, a dict
+  `{entry name: cases}`.
+- `XorShift64Star(seed)` is the generator of section 5 (`uniform`, `below`); `inf` and
+  `nan` are the IEEE values; `repr(v)` of a double is its shortest round-trip decimal
+  as Python writes it (`1.0`, `-0.0`, `0.25`, `1e-310`, `1000.0`, `inf`, `-inf`, `nan`).
+
+### 8.2 Reduction of several outputs
+
+An entry with several outputs `o0, o1, ...` (only `seed/layer3` has them) is reduced to
+one with non-uniform weights, because an all-ones sum can hide a wrong derivative (two
+swapped outputs):
+
+```python
+def reduce_outputs(outputs, name):
+    r = XorShift64Star(crc32(name.encode("utf-8")))
+    total = None
+    for i, o in enumerate(outputs):
+        u = r.uniform(0.5, 2.0)
+        c = u if r.below(2) == 1 else -u      # the sign is folded into the constant
+        term = o * leaf(c, f"reduce.c{i}")    # a labelled leaf (not const), then mul(o, c)
+        total = term if total is None else total + term
+    return label(total, "reduced")
+```
+
+`crc32` is zlib's CRC-32 (the one of gzip and PNG: reflected polynomial `0xEDB88320`,
+initial value and final xor `0xFFFFFFFF`; `crc32(b"123456789") = 0xCBF43926`) of the
+entry name's UTF-8 bytes, as an unsigned 32-bit seed: `crc32(b"seed/layer3") = {crc_layer3}`.
+Each weight is one leaf holding the signed constant (no `neg` node), appended just before
+its `mul`; the output is that `mul`'s first input, the weight its second; the sum is
+`add(add(term0, term1), term2) ...`, and the last node (the output) is labelled `reduced`.
+
+### 8.3 The seed notes
+
+The numbers are those of each entry's `doc` (and of the teaching notes); a `_step` entry
+is its graph after one gradient step, its leaves computed in double precision from the
+doc's gradients.
+
+```python
+def chain_leaves():
+    return leaf(3.0, "a"), leaf(-5.0, "b"), leaf(2.0, "d")
+
+def L_graph(a, b, c, f):
+    a, b, c, f = leaf(a, "a"), leaf(b, "b"), leaf(c, "c"), leaf(f, "f")
+    e = label(a * b, "e")
+    d = label(e + c, "d")
+    return label(d * f, "L")
+
+def relu_neuron(w, bias):
+    x = [leaf(v, f"x{i}") for i, v in enumerate([1.0, -2.0, 3.0])]
+    w = [leaf(v, f"w{i}") for i, v in enumerate(w)]
+    b = leaf(bias, "b")
+    z = label(x[0] * w[0] + x[1] * w[1] + x[2] * w[2] + b, "z")
+    return label(z.relu(), "y")
+
+def cost(w, b, x, y):
+    w, b, x, y = leaf(w, "w"), leaf(b, "b"), leaf(x, "x"), leaf(y, "y")
+    c = label(w * x, "c")
+    a = label(c + b, "a")
+    d = label(a - y, "d")
+    return label(d ** 2 / 2, "J")          # pow_scalar(d) [2.0], const 2.0, div
+
+# entry: seed/toy_max
+x, y, z = leaf(1.0, "x"), leaf(2.0, "y"), leaf(0.0, "z")
+a = label(x + y, "a")
+b = label(maximum(y, z), "b")
+output = label(a * b, "f")
+
+# entry: seed/L_graph
+output = L_graph(2.0, -3.0, 10.0, -2.0)
+
+# entry: seed/L_graph_step
+output = L_graph(2.0 + 0.01 * 6.0, -3.0 + 0.01 * -4.0, 10.0 + 0.01 * -2.0, -2.0 + 0.01 * 4.0)
+
+# entry: seed/tanh_neuron
+x1, x2 = leaf(2.0, "x1"), leaf(0.0, "x2")
+w1, w2 = leaf(-3.0, "w1"), leaf(1.0, "w2")
+b = leaf(6.8813735870195432, "b")
+x1w1 = label(x1 * w1, "x1*w1")
+x2w2 = label(x2 * w2, "x2*w2")
+n = label(x1w1 + x2w2 + b, "n")
+output = label(n.tanh(), "o")
+
+# entry: seed/chain_rule/add
+a, b, d = chain_leaves()
+output = label(a + b, "z")
+
+# entry: seed/chain_rule/mul
+a, b, d = chain_leaves()
+output = label(a * b, "z")
+
+# entry: seed/chain_rule/add_then_mul
+a, b, d = chain_leaves()
+output = label(label(a + b, "c") * d, "z")
+
+# entry: seed/chain_rule/mul_then_add
+a, b, d = chain_leaves()
+output = label(label(a * b, "c") + d, "z")
+
+# entry: seed/chain_rule/mul_then_mul
+a, b, d = chain_leaves()
+output = label(label(a * b, "c") * d, "z")
+
+# entry: seed/chain_rule/add_then_add
+a, b, d = chain_leaves()
+output = label(label(a + b, "c") + d, "z")
+
+# entry: seed/chain_rule/reuse_b_add
+a, b, d = chain_leaves()
+output = label(label(a + b, "c") + b, "z")
+
+# entry: seed/chain_rule/reuse_b_mul
+a, b, d = chain_leaves()
+output = label(label(a + b, "c") * b, "z")
+
+# entry: seed/relu_neuron
+output = relu_neuron([-3.0, -1.0, 2.0], 1.0)
+
+# entry: seed/relu_neuron_step
+output = relu_neuron([-3.0 - 0.001 * 1.0, -1.0 - 0.001 * -2.0, 2.0 - 0.001 * 3.0], 1.0 - 0.001)
+
+# entry: seed/layer3
+weights = [[0.2, 0.8, -0.5, 1.0], [0.5, -0.91, 0.26, -0.5], [-0.26, -0.27, 0.17, 0.87]]
+x = [leaf(v, f"x{i}") for i, v in enumerate([1.0, 2.0, 3.0, 2.5])]
+outs = []
+for j, row in enumerate(weights):
+    w = [leaf(v, f"N{j}.w{i}") for i, v in enumerate(row)]
+    b = leaf(0.0, f"N{j}.b")
+    outs.append(label(sum((wi * xi for wi, xi in zip(w, x)), b), f"out{j}"))
+output = outs                               # three outputs, reduced by 8.2
+
+# entry: seed/cost
+output = cost(2.0, 8.0, -2.0, 2.0)
+
+# entry: seed/lab_square
+w = leaf(3.0, "w")
+a = label(2 + 3 * w, "a")
+output = label(a ** 2, "J")
+
+# entry: seed/lab_cost
+output = cost(-2.0, 8.0, 2.0, 1.0)
+
+# entry: seed/relu_net
+w1, b1, w2, b2 = leaf(2.0, "w1"), leaf(0.0, "b1"), leaf(3.0, "w2"), leaf(1.0, "b2")
+x, y = leaf(1.0, "x"), leaf(5.0, "y")
+t1 = label(w1 * x, "t1")
+z1 = label(t1 + b1, "z1")
+a1 = label(z1.relu(), "a1")
+t2 = label(w2 * a1, "t2")
+z2 = label(t2 + b2, "z2")
+a2 = label(z2.relu(), "a2")
+output = label((a2 - y) ** 2 / 2, "J")
+```
+
+### 8.4 MLPs, their data and their losses
+
+`mlp(nin, nouts, seed)` draws the weights exactly as `micrograd_ref.nn.MLP(nin, nouts,
+rng=XorShift64Star(seed))` does: one generator; layer by layer, neuron by neuron, `nin`
+weights then one bias, each `uniform(-1.0, 1.0)`. A neuron computes
+`b + w0*x0 + w1*x1 + ...` (starting from the bias, added left to right); hidden layers
+apply `tanh` (the classic demo) or `relu` (the moons-style demo), the last layer is
+linear. "The classic four samples" are micrograd's demo data; the "squared-error loss" is
+their sum of `(ypred - y) ** 2`; the "hinge loss + L2" is the mean of
+`relu(1 - y * score)` over the data plus `1e-4` times the sum of the squared parameters.
+
+```python
+def mlp(nin, nouts, seed):
+    r = XorShift64Star(seed)
+    sizes = [nin] + nouts
+    layers = []
+    for l in range(len(nouts)):
+        neurons = []
+        for j in range(sizes[l + 1]):
+            w = [leaf(r.uniform(-1.0, 1.0), f"L{l}.N{j}.w{i}") for i in range(sizes[l])]
+            b = leaf(r.uniform(-1.0, 1.0), f"L{l}.N{j}.b")
+            neurons.append((w, b))
+        layers.append(neurons)
+    return layers
+
+def forward(layers, x, activation):
+    for l, neurons in enumerate(layers):
+        out = []
+        for w, b in neurons:
+            act = sum((wi * xi for wi, xi in zip(w, x)), b)   # add(b, mul(w0, x0)), ...
+            if l < len(layers) - 1:
+                act = act.relu() if activation == "relu" else act.tanh()
+            out.append(act)
+        x = out
+    return x[0]                                # one output neuron
+
+CLASSIC_X = [[2.0, 3.0, -1.0], [3.0, -1.0, 0.5], [0.5, 1.0, 1.0], [1.0, 1.0, -1.0]]
+CLASSIC_Y = [1.0, -1.0, -1.0, 1.0]
+
+def squared_error_loss(layers):
+    x = [[leaf(v, f"x{s}.{i}") for i, v in enumerate(row)] for s, row in enumerate(CLASSIC_X)]
+    preds = [forward(layers, xs, "tanh") for xs in x]     # all 12 input leaves first
+    # per sample: const y, sub(pred, const), pow_scalar [2.0], add(running sum, square)
+    return label(sum(((p - y) ** 2 for p, y in zip(preds, CLASSIC_Y)), leaf(0.0, "loss0")), "loss")
+
+def points(n, seed):
+    r = XorShift64Star(seed)
+    pts = [(r.uniform(-2.0, 2.0), r.uniform(-2.0, 2.0)) for _ in range(n)]
+    return [((x0, x1), 1.0 if x0 * x1 > 0 else -1.0) for x0, x1 in pts]
+
+def hinge_loss(layers, data):
+    losses = []
+    for s, ((x0, x1), y) in enumerate(data):
+        score = forward(layers, [leaf(x0, f"p{s}.x0"), leaf(x1, f"p{s}.x1")], "relu")
+        # -y is a number: const -y, mul(const, score), const 1.0, add(const, mul), relu
+        losses.append((1 + -y * score).relu())
+    data_loss = sum(losses, leaf(0.0, "loss0")) * (1.0 / len(data))     # ..., const 0.01, mul
+    params = [p for layer in layers for w, b in layer for p in w + [b]]
+    # leaf reg0, then mul(p, p), add per parameter; then const 0.0001, mul(const, sum)
+    reg = 1e-4 * sum((p * p for p in params), leaf(0.0, "reg0"))
+    return label(data_loss + reg, "loss")
+
+# entry: mlp/classic_3_4_4_1
+output = squared_error_loss(mlp(3, [4, 4, 1], seed=1))
+
+# entry: mlp/2_16_16_1_x100
+layers = mlp(2, [16, 16, 1], seed=3)
+output = hinge_loss(layers, points(100, seed=2))
+
+# entry: mlp/train_classic_20_steps
+output = squared_error_loss(mlp(3, [4, 4, 1], seed=1))   # step 0; 20 steps, lr 0.05
+```
+
+**Training** (`mlp/train_classic_20_steps`): 20 graphs, cases `"step 0"` to `"step 19"`,
+each the whole graph of `mlp/classic_3_4_4_1` built afresh (gradients from 0.0). Step 0
+has the weights of `mlp(3, [4, 4, 1], seed=1)`. Step `k + 1` has the same nodes and
+leaves except the weights (the leaves `mlp()` made, labelled `L...`), each replaced by
+one SGD step with learning rate `0.05`: `w - 0.05 * grad`, in double precision, `0.05 * grad`
+first, where `grad` is that weight's gradient at step `k` as torch computed it (the
+`expected.grad` of step `k`; a port training on its own gradients drifts from it by
+its rounding only).
+
+### 8.5 Edge cases and generated graphs
+
+```python
+OP_NAMES = ["add", "sub", "mul", "div", "neg", "pow", "pow_scalar", "relu", "tanh",
+            "exp", "log", "sigmoid", "maximum", "minimum"]           # section 4's order
+UNARY = ["neg", "relu", "tanh", "exp", "log", "sigmoid"]             # and pow_scalar
+SPECIAL = [0.0, -0.0, 1.0, -1.0, 2.0, 0.5, inf, -inf, nan, 1000.0, -1000.0]
+UPSTREAM = [1.0, 0.0, inf, nan, -2.0]
+K = [0.0, 1.0, 2.0, 3.0, 0.5, -0.5, -1.0, -2.0, 1.5, -1.5, 1000.0]   # pow_scalar in edge/
+EXPONENTS = [0.0, 1.0, 2.0, 3.0, 0.5, -0.5, -1.0, -2.0, 1.5, -1.5]   # pow_scalar in random/
+
+def edge_graph(op, xs, ps, g):
+    def build():
+        ins = [leaf(x, ["a", "b"][i]) for i, x in enumerate(xs)]
+        out = label(apply(op, ins, ps), "out")
+        if g == 1.0:                                   # false for nan
+            return out
+        return label(out * leaf(g, "g"), "out*g")      # a labelled leaf, not const
+    return build
+
+def edge_cases(op):
+    if op == "pow_scalar":
+        inputs, params = [[a] for a in SPECIAL], [[k] for k in K]
+    elif op in UNARY:
+        inputs, params = [[a] for a in SPECIAL + [1e-310, 0.25]], [[]]
+    else:
+        inputs, params = [[a, b] for a in SPECIAL for b in SPECIAL], [[]]
+    cases = []
+    for xs in inputs:
+        for ps in params:
+            for g in UPSTREAM:
+                name = f"{op}({', '.join(repr(v) for v in xs + ps)}) g={g!r}"   # "pow(2.0, -0.5) g=nan"
+                cases.append((name, edge_graph(op, xs, ps, g)))
+    return cases
+
+def generated(s):
+    def build():
+        r = XorShift64Star(s)
+        nodes, used = [], set()
+        for i in range(1 + r.below(5)):
+            v = SPECIAL[r.below(11)] if r.below(4) == 0 else (r.below(49) - 24) / 8
+            nodes.append(leaf(v, f"x{i}"))
+        for _ in range(1 + r.below(12)):
+            op = sorted(OP_NAMES)[r.below(14)]
+            picks = []
+            for _ in range(1 if op in UNARY or op == "pow_scalar" else 2):
+                n = len(nodes)                   # node ids so far: 0 .. n-1
+                picks.append(n - 1 - r.below(min(n, 4)) if r.below(2) == 1 else r.below(n))
+            ps = [EXPONENTS[r.below(10)]] if op == "pow_scalar" else []
+            used.update(picks)
+            nodes.append(apply(op, [nodes[j] for j in picks], ps))
+        sinks = [nodes[j] for j in range(len(nodes)) if j not in used]   # in id order
+        root = sinks[0]
+        for k, s_k in enumerate(sinks[1:], 1):
+            root = root + s_k * (1.0 + k / 4.0)     # const 1 + k/4, mul(s_k, const), add(root, mul)
+        return root
+    return build
+
+# entries: edge/<op>
+entries = {f"edge/{op}": edge_cases(op) for op in OP_NAMES}
+
+# entry: random/fixed_40
+cases = [(f"seed {s}", generated(s)) for s in range(40)]
+```
+
+In a generated graph (seed `s`), in words: `1 + below(5)` leaves `x0, x1, ...`, each
+`SPECIAL[below(11)]` when `below(4) == 0`, else `(below(49) - 24) / 8`; then
+`1 + below(12)` op nodes, each drawing its op from the alphabetically sorted names, then
+for each input a coin (`below(2) == 1`: one of the last four nodes, `n - 1 - below(min(n, 4))`;
+else any node, `below(n)`), then `pow_scalar`'s exponent; then the nodes no op uses are
+summed with weights `1 + k/4`, left to right, without labels.
+
+### 8.6 Scale graphs
+
+Deep and wide graphs (level `scale`): a port must not recurse over the graph, in its
+backward or anywhere else (micrograd 0.1.0's recursive topological sort fails all three).
+
+```python
+# entry: scale/chain_100k
+v = leaf(0.25, "x")
+c = leaf(0.5, "c")                   # one leaf, used by 40,000 adds
+for _ in range(20000):               # 5 ops per round: 100,000 ops, 100,002 nodes
+    v = -((-((v + c).relu())) + c)   # add(v, c), relu, neg, add(neg, c), neg: 0.25 -> 0.25
+output = label(v, "out")
+
+# entry: scale/sum_50k
+r = XorShift64Star(50000)
+xs = [leaf((r.below(49) - 24) / 8, f"x{i}") for i in range(50000)]
+total = xs[0]
+for x in xs[1:]:                     # add(total, x): 49,999 adds, each the next one's first input
+    total = total + x
+output = label(total, "sum")
+
+# entry: scale/mlp_2_32_32_1_x22
+layers = mlp(2, [32, 32, 1], seed=5)
+output = hinge_loss(layers, points(22, seed=4))     # 54,426 nodes
+```
 """
 
 
@@ -234,8 +697,43 @@ def _vectors():
     return "\n".join(rows)
 
 
+# pow(x, y) at every finite, nonzero value the exact entries need beyond the trivial exponents
+POW_X = (2.0, 0.5, 1000.0, -1000.0)
+POW_Y = (0.5, -0.5, 1.5, -1.5, -2.5, -2.0, -3.0, 999.0, 1000.0, -1000.0, -1001.0)
+
+
+def correctly_rounded_pow(x, y):
+    """x ** y rounded once to the nearest double, via 60 significant decimal digits (None if 0 or inf)."""
+    from decimal import Decimal, localcontext
+
+    if x < 0 and y != int(y):
+        return None  # nan
+    with localcontext() as ctx:
+        ctx.prec = 60
+        exact = Decimal(abs(x)) ** Decimal(y)
+    r = float(exact) * (-1.0 if x < 0 and int(y) % 2 else 1.0)
+    return None if r == 0.0 or abs(r) == float("inf") else r
+
+
+def pow_vectors():
+    return [(x, y, r) for x in POW_X for y in POW_Y if (r := correctly_rounded_pow(x, y)) is not None]
+
+
+def _pow_table():
+    rows = ["| x | y | correctly rounded `pow(x, y)` | | x | y | correctly rounded `pow(x, y)` |",
+            "|---|---|---|---|---|---|---|"]
+    vec = pow_vectors()
+    half = (len(vec) + 1) // 2
+    for left, right in zip(vec[:half], vec[half:] + [None]):
+        cell = lambda v: f"{v[0]!r} | {v[1]!r} | `{v[2]!r}`" if v else " | | "
+        rows.append(f"| {cell(left)} | | {cell(right)} |")
+    return "\n".join(rows)
+
+
 def render():
-    parts = [HEAD]
+    import zlib
+
+    parts = [HEAD.replace("{pow_table}", _pow_table())]
     parts.append("| op | in code | forward | gradients |\n|---|---|---|---|")
     for op in OPS.values():
         parts.append(f"| `{op.name}` | `{op.spelling.replace('ns.', '')}` | `{op.math}` | "
@@ -245,6 +743,8 @@ def render():
         parts.append(_op_section(op))
     parts.append(RNG.replace("{vectors}", _vectors()))
     parts.append(FORMAT.replace("{rtol:g}", f"{DEFAULT.rtol:g}").replace("{atol:g}", f"{DEFAULT.atol:g}"))
+    parts.append(PROTOCOL)
+    parts.append(RECIPES.replace("{crc_layer3}", f"{zlib.crc32(b'seed/layer3'):#010x}"))
     assert floats  # section 1 describes micrograd_ref/floats.py
     return "\n".join(parts)
 

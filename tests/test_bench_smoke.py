@@ -103,3 +103,10 @@ def test_torch_vectorized_matches(torch):
     t = engines.series_tape("mlp", 5)
     _, loss = engines.torch_vectorized(engines.MLPSpec(t), "fwd+bwd")
     assert loss().item() == pytest.approx(t.evaluate()[t.output], rel=1e-9)
+
+
+def test_lock_table_shows_both_sides_and_the_difference():
+    recs = [{"group": "lock", "workload": "lock/leaf", "engine": e, "mode": "fwd+bwd", "nodes": 1, "time": t}
+            for e, t in (("with-lock", 0.6e-6), ("no-lock", 0.5e-6))]
+    text = report.full_report(recs)
+    assert "| `lock/leaf` | 0.6 µs | 0.5 µs | +0.1 µs | +20.0% |" in text

@@ -2,7 +2,7 @@
 // A scalar reverse-mode autodiff engine written from docs/SPEC.md alone.
 // Node.js >= 20, no dependencies.
 //
-//   node port.js             speak the conformance protocol (SPEC section 7) on stdin/stdout
+//   node port.js             speak the conformance protocol v1 (SPEC section 7) on stdin/stdout
 //   node port.js --selftest  check the XorShift64* test vectors (SPEC section 5)
 'use strict';
 
@@ -438,20 +438,46 @@ function runRequest(req) {
   return `{"data":[${data}],"grad":[${grad}]}`;
 }
 
+const HELLO = JSON.stringify({
+  type: 'hello', protocol: 1, name: 'js_port', version: '1.0.0', language: 'JavaScript',
+  ops: Object.keys(FORWARD),
+});
+
+// One message in, the line to answer (or null for none). Protocol v1 (SPEC section 7):
+// "start" gets the hello (the version we speak, whatever was asked: the runner decides);
+// "graph" gets {"id", "data", "grad"} or {"id", "error"}. A request without "type" is
+// the pre-v1 runner's (no handshake, no id) and is answered without an id.
+function respond(line) {
+  let msg;
+  try {
+    msg = JSON.parse(line);
+  } catch (e) {
+    return JSON.stringify({ error: `not a JSON line: ${e.message}` });
+  }
+  const kind = msg !== null && typeof msg === 'object' ? msg.type : undefined;
+  if (kind === 'start') return HELLO;
+  if (kind !== 'graph' && kind !== undefined) {
+    console.error(`js_port: ignoring a message of type ${JSON.stringify(kind)}`);
+    return null;
+  }
+  const head = kind === 'graph' ? `"id":${JSON.stringify(msg.id === undefined ? null : msg.id)},` : '';
+  try {
+    return `{${head}${runRequest(msg).slice(1)}`;
+  } catch (e) {
+    return `{${head}"error":${JSON.stringify(String(e && e.message ? e.message : e))}}`;
+  }
+}
+
 function serve() {
   const readline = require('node:readline');
   process.stdout.on('error', (e) => process.exit(e.code === 'EPIPE' ? 0 : 1)); // reader went away
   const rl = readline.createInterface({ input: process.stdin, crlfDelay: Infinity });
   rl.on('line', (line) => {
     if (line.trim() === '') return;
-    let answer;
-    try {
-      answer = runRequest(JSON.parse(line));
-    } catch (e) {
-      answer = JSON.stringify({ error: String(e && e.message ? e.message : e) });
-    }
-    process.stdout.write(answer + '\n');
+    const answer = respond(line);
+    if (answer !== null) process.stdout.write(answer + '\n');
   });
+  rl.on('close', () => { process.exitCode = 0; }); // end of input: exit 0 once stdout drains
 }
 
 if (require.main === module) {

@@ -1,9 +1,11 @@
-"""micrograd_ref behind the check-port line protocol (docs/SPEC.md, "Conformance protocol").
+"""micrograd_ref behind the conformance protocol v1 (docs/SPEC.md, section 7).
 
     python -m parity check-port -- python examples/python_port/port.py
 
-Reads one graph per line on stdin, replays it with micrograd_ref's public API,
-runs backward() from the output and prints one line: the data and grad of every node.
+Answers the runner's start message with a hello declaring every op of the table,
+then reads one graph per line on stdin, replays it with micrograd_ref's public API,
+runs backward() from the output and prints one line: the request's id and the data
+and grad of every node. Exits 0 at end of input.
 """
 
 import json
@@ -38,17 +40,41 @@ def run(graph):
     return {"data": [num(v.data) for v in vals], "grad": [num(v.grad) for v in vals]}
 
 
+HELLO = {"type": "hello", "protocol": 1, "name": "micrograd_ref", "version": micrograd_ref.__version__,
+         "language": "Python", "ops": list(OPS)}
+
+
+def respond(msg):
+    """The answer to one message, or None for a message that needs none."""
+    if not isinstance(msg, dict):
+        return {"error": f"expected a JSON object, got {type(msg).__name__}"}
+    kind = msg.get("type")
+    if kind == "start":
+        return HELLO  # the version we speak, whatever was asked: the runner decides
+    if kind not in ("graph", None):
+        print(f"python_port: ignoring a message of type {kind!r}", file=sys.stderr)
+        return None
+    # kind None: a request of the pre-v1 runner (no handshake, no id), answered without an id
+    head = {"id": msg.get("id")} if kind == "graph" else {}
+    try:
+        return {**head, **run(msg)}
+    except Exception as exc:  # report, keep serving
+        return {**head, "error": f"{type(exc).__name__}: {exc}"}
+
+
 def main():
     for line in sys.stdin:
         if not line.strip():
             continue
         try:
-            answer = run(json.loads(line))
-        except Exception as exc:  # report, keep serving
-            answer = {"error": f"{type(exc).__name__}: {exc}"}
-        sys.stdout.write(json.dumps(answer, separators=(",", ":")) + "\n")
-        sys.stdout.flush()
+            answer = respond(json.loads(line))
+        except ValueError as exc:
+            answer = {"error": f"not a JSON line: {exc}"}
+        if answer is not None:
+            sys.stdout.write(json.dumps(answer, separators=(",", ":"), allow_nan=False) + "\n")
+            sys.stdout.flush()
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

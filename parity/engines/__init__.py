@@ -23,7 +23,7 @@ BUILTIN = {
 }
 
 __all__ = ["ALL_OPS", "BUILTIN", "Engine", "EngineUnavailable", "Graph", "Replay", "TorchMissing", "Unsupported",
-           "import_torch", "make", "replay_tape"]
+           "default_pair", "import_torch", "make", "replay_tape"]
 
 
 def _load(target, what):
@@ -42,6 +42,18 @@ def _load(target, what):
         raise EngineUnavailable(f"engine {what}: {target} is not an engine (it lacks {', '.join(missing)}; "
                                 f"see README, 'Check your own engine')")
     return engine
+
+
+_DEFAULT = {}
+
+
+def default_pair():
+    """(candidate, reference) of a plain run, started: micrograd_ref against torch float64."""
+    if not _DEFAULT:
+        eng, ref = make("micrograd_ref"), make("torch")
+        ref.start()
+        _DEFAULT["pair"] = (eng, ref)
+    return _DEFAULT["pair"]
 
 
 def make(spec, timeout=30.0):
