@@ -11,19 +11,20 @@ How a tape is replayed:
   The perturbation is ``-0.0``, the IEEE identity of addition: ``x + (-0.0)`` is ``x`` for every
   ``x``, ``-0.0`` included (``+0.0`` would turn ``-0.0`` into ``+0.0``), so no node's data changes.
   ``eps`` is an argument of the compiled function, so XLA cannot fold it away.
-- Speed: the nodes are grouped by depth (a node's level is one more than its deepest input) and,
-  within a level, by op; each group is one vectorised JAX op over a gather of its inputs from the
-  buffer of all node values, scattered back into the buffer. The program has a size proportional to
-  the graph's depth times the ops per level, not to its node count, so the 66,000-node MLP compiles
-  in seconds, and it is jit-compiled once per tape *structure* (ops, wiring, exponents; leaf values
-  are arguments), so the edge cases that share a structure and the 20 training steps compile once.
-  The elementwise ops are the same XLA kernels on a vector as on a scalar.
+- Speed: a graph is replayed node by node, eagerly the first time its structure (ops and wiring; leaf
+  values and exponents are arguments) is seen and through one jit-compiled function after that, so the
+  edge cases that share a structure and the training steps compile once. Graphs of 5,000 nodes or more
+  are replayed level by level: nodes grouped by depth and op, each group one vectorised JAX op over a
+  gather from the buffer of node values (one compiled call per group), so the 66,000-node MLP takes
+  seconds; its gradients can differ from the node-by-node replay by an ulp (sums in another order).
+  A large graph deeper than MAX_LEVELS levels (the 100,000-op chain, the 50,000-leaf sum) is SKIPPED:
+  one level costs about a millisecond.
 """
 
 import importlib.util
 import os
 
-from .base import Engine, EngineUnavailable, Replay
+from .base import Engine, EngineUnavailable, Replay, Unsupported
 
 JAX_MISSING = ("jax is not installed in this Python; run `pip install 'micrograd_ref[jax]'` "
                "(or `make test`, which installs it in .venv)")
@@ -96,6 +97,7 @@ class Jax(Engine):
     name = "jax"
     differences = DIFFERENCES
     LEVELWISE_FROM = 5000  # nodes: larger graphs are replayed level by level (vectorised), smaller node by node
+    MAX_LEVELS = 2500  # a large graph deeper than this is SKIPPED (see _levelwise)
 
     def __init__(self):
         self._seen = {}  # structure -> jit-compiled replay, or the number of times it ran eagerly
@@ -180,6 +182,10 @@ class Jax(Engine):
         import numpy as np
 
         leaves, ops, levels = plan(tape)
+        if len(levels) > self.MAX_LEVELS:
+            raise Unsupported(f"{len(tape.nodes)} nodes, {len(levels)} levels deep: the JAX engine replays a large "
+                              f"graph one level at a time (~1 ms a level), deeper than {self.MAX_LEVELS} levels is "
+                              f"over its budget (node by node, compiled or eager, is slower still)")
         n_nodes, out = len(tape.nodes), tape.output
         op_pos = {i: k for k, i in enumerate(ops)}
         leaf_idx = np.asarray(leaves, dtype=np.int64)
