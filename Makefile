@@ -8,7 +8,7 @@ BSTAMP := $(VENV)/.installed-bench
 PORT   ?= $(PY) examples/python_port/port.py
 
 .DEFAULT_GOAL := help
-.PHONY: help parity test bench bench-check golden spec conventions port-check clean
+.PHONY: help parity test bench bench-check golden spec conventions port-check ports clean graphviz-program
 
 # The venv belongs to $(PYTHON), which must be Python 3.11+: it is checked before anything is created or
 # removed, and a venv whose interpreter does not run or has another major.minor than $(PYTHON) (one made
@@ -44,8 +44,30 @@ parity: $(STAMP)
 	$(PY) -m parity
 
 ## make test: the whole suite (engine, nn, seed notes, harness, porting kit)
-test: $(STAMP)
+test: $(STAMP) graphviz-program
 	$(PY) -m pytest -q
+
+## make graphviz-program: install Graphviz's `dot` (the drawing tests run it) when it is missing
+# The drawing tests run Graphviz's `dot` program: install it with the system's package manager
+# when it is missing (apt-get, as root or through passwordless sudo); otherwise stop with the
+# command to run. Does nothing when `dot` is on PATH.
+graphviz-program:
+	@command -v dot >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO="sudo -n"; else SUDO=none; fi; \
+	  if [ "$$SUDO" != none ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing the Graphviz program (dot) for the drawing tests: apt-get install graphviz"; \
+	    { $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends graphviz >/dev/null 2>&1 || \
+	      { $$SUDO apt-get update -qq >/dev/null 2>&1 && \
+	        $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends graphviz >/dev/null 2>&1; }; } ; \
+	  fi; \
+	  command -v dot >/dev/null 2>&1 || { \
+	    echo "make test needs the Graphviz program 'dot' (the drawing tests run it) and could not install it."; \
+	    echo "Install it, then rerun: apt-get install graphviz (Debian/Ubuntu), brew install graphviz (macOS),"; \
+	    echo "or see https://graphviz.org/download/"; exit 1; }; }
+
+## make ports: the compliance report across the in-tree ports and micrograd 0.1.0 (docs/PORTS.md, docs/PORTS.json)
+ports: $(STAMP)
+	$(PY) -m parity ports
 
 ## make bench: benchmarks of every engine, side by side (see README)
 bench: $(BSTAMP)

@@ -4,8 +4,8 @@ A tape (parity.tape.Tape) is compiled once into a plan (outside any timing); run
 creates the leaves (Value(x) / torch.tensor(x, dtype=float64, requires_grad=True)) and applies
 every op with ``OPS[op].call(ns, *inputs, *params)``, exactly the harness's replay, minus
 retain_grad. The timed callables return None, so dropping the graph is timed too (one training
-step's worth of work). torch and micrograd are imported lazily: ``make test`` has neither
-matplotlib nor micrograd, and the table/slope/baseline code must not need torch either.
+step's worth of work). torch, matplotlib and micrograd are imported lazily: the
+table/slope/baseline code needs none of them.
 """
 
 import functools

@@ -1,8 +1,13 @@
 """Graph drawings as in the seed notes: a `label | data | grad` record per node, an op node per op.
 
-trace() and to_dot() need nothing outside the standard library; render() uses the
-optional `graphviz` package (pip install 'micrograd_ref[draw]') to write SVG/PNG.
+trace() and to_dot() need nothing outside the standard library; render() runs the
+Graphviz program `dot` (apt-get install graphviz, brew install graphviz, or
+https://graphviz.org/download/) to write SVG/PNG/PDF.
 """
+
+import os
+import shutil
+import subprocess
 
 
 def trace(root):
@@ -48,9 +53,8 @@ def to_dot(root, rankdir="LR", number_format="%.4f", highlight=None):
             fields.append(_escape(highlight[n]))
             attrs = ', color=red, fontcolor=red, penwidth=2'
         lines.append(f'  {name[id(n)]} [shape=record, label="{{ {" | ".join(fields)} }}"{attrs}];')
-        if n._op is not None:
-            symbol = " ".join([n._op.symbol, *(repr(p) for p in n.params)])
-            lines.append(f'  {name[id(n)]}_op [label="{_escape(symbol)}"];')
+        if n._op:
+            lines.append(f'  {name[id(n)]}_op [label="{_escape(n._op)}"];')
             lines.append(f"  {name[id(n)]}_op -> {name[id(n)]};")
     for parent, child in edges:
         lines.append(f"  {name[id(parent)]} -> {name[id(child)]}_op;")
@@ -58,10 +62,23 @@ def to_dot(root, rankdir="LR", number_format="%.4f", highlight=None):
     return "\n".join(lines) + "\n"
 
 
+DOT_MISSING = (
+    "render() needs the Graphviz program 'dot', which is not installed (not on PATH): "
+    "apt-get install graphviz, brew install graphviz, or see https://graphviz.org/download/"
+)
+
+
 def render(root, path, format="svg", **kwargs):
-    """Write a drawing of root's graph to path.<format> with the optional graphviz package."""
-    try:
-        import graphviz
-    except ImportError as exc:  # pragma: no cover - depends on the optional extra
-        raise ImportError("render() needs the optional graphviz package: pip install 'micrograd_ref[draw]'") from exc
-    return graphviz.Source(to_dot(root, **kwargs)).render(path, format=format, cleanup=True)
+    """Write a drawing of root's graph to path.<format> (svg, png, pdf...) with Graphviz's `dot`
+    program; returns the file name. Nothing is written when `dot` is missing or fails."""
+    dot = shutil.which("dot")
+    if dot is None:
+        raise RuntimeError(DOT_MISSING)
+    out = f"{os.fspath(path)}.{format}"
+    r = subprocess.run([dot, f"-T{format}", "-o", out], input=to_dot(root, **kwargs), capture_output=True, text=True)
+    if r.returncode != 0:
+        if os.path.exists(out):
+            os.remove(out)
+        detail = " ".join(r.stderr.split())
+        raise RuntimeError(f"render(): Graphviz's dot failed on format {format!r}: {detail}")
+    return out

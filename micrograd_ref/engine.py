@@ -2,6 +2,11 @@
 
 Every op's forward and backward live in ``ops.py``; this module only builds
 nodes from that table and runs the one backward loop over them.
+
+The public attributes are micrograd's: ``Value(data, _children=(), _op='', label='')``,
+``data``, ``grad``, ``label``, ``_prev`` (the inputs) and ``_op`` (the op's symbol as
+micrograd and the seed notes spell it: '+', '*', 'ReLU', 'tanh', '**2' ...). The op-table
+row a node applies in backward is kept in ``_row``.
 """
 
 import numbers
@@ -32,24 +37,30 @@ class Value:
 
     # Inputs are two slots, not a tuple: one GC-tracked object per node instead of two
     # halves the garbage collector's work while a graph is built (see README, Performance).
-    __slots__ = ("data", "grad", "label", "_op", "_a", "_b", "_up", "_seen")
+    __slots__ = ("data", "grad", "label", "_op", "_row", "_a", "_b", "_up", "_seen")
     __array_ufunc__ = None  # numpy scalars and arrays defer to Value's reflected operators
 
-    def __init__(self, data, label=""):
-        # a leaf; nodes made by ops are built by _node() below, which sets the same slots
+    def __init__(self, data, _children=(), _op="", label=""):
+        # micrograd's signature. Value(x) and Value(x, label=...) make a leaf; nodes made by
+        # this library's ops are built by _node() below, which sets the same slots.
+        # Value(out, (a, b), 'op') is the lecture's way to add an op: see _custom() below.
         self.data = data if type(data) is float else _as_float(data, "Value()")
         self.grad = 0.0
         self.label = label
-        self._op = None  # the ops.Op row that made this node (bound to k for v ** k); None for a leaf
+        self._op = _op  # the op's symbol ('' for a leaf), for drawings and micrograd's code
+        self._row = None  # the ops.Op row backward applies (bound to k for v ** k); None for a leaf
         self._a = None  # first input node (None for a leaf)
         self._b = None  # second input node (None for a leaf or a one-input op)
         self._seen = 0  # backward's scratch: consumers still to report in the current backward()
         # (and _up, backward's other scratch slot: the gradient received so far, set by backward)
+        if _children or type(_op) is not str or type(label) is not str:
+            _custom(self, _children, _op, label)
 
     @property
     def op(self):
-        """Name of the op that made this node ('' for a leaf)."""
-        return self._op.name if self._op is not None else ""
+        """Name of the op-table op that made this node ('' for a leaf, 'custom' for a node made
+        with Value(data, _children, _op) and a _backward closure)."""
+        return self._row.name if self._a is not None else ""
 
     @property
     def _prev(self):
@@ -61,7 +72,56 @@ class Value:
     @property
     def params(self):
         """Plain-number parameters of the op (the k of v ** k), else ()."""
-        return self._op.args if self._op is not None else ()
+        return self._row.args if self._row is not None else ()
+
+    @property
+    def _backward(self):
+        """micrograd's per-node backward step: add this node's share of self.grad to each
+        input's .grad. backward() does not need it; it is there for code written against
+        micrograd that walks the graph itself (`for v in reversed(topo): v._backward()`)."""
+        row = self._row
+        if isinstance(row, CustomRow):
+            return row.fn if row.fn is not None else row.missing
+        if self._a is None:
+            return _no_backward
+        return lambda: _step(self)
+
+    @_backward.setter
+    def _backward(self, fn):
+        # out._backward = closure: the lecture's way to add an op (see CustomRow)
+        if not callable(fn):
+            raise TypeError(f"_backward must be a function of no arguments, got {type(fn).__name__}")
+        row = self._row
+        if isinstance(row, CustomRow):
+            row.fn = fn
+        else:
+            self._row = CustomRow(self, fn)
+
+    # -- pickle and copy.deepcopy: flat, so a 200,000-node chain does not recurse ------
+
+    def __reduce_ex__(self, protocol):
+        state = (self.data, self.grad, self.label, self._op, self._row, self._a, self._b)
+        if self._a is None or _PICKLE_PLAIN.pop(id(self), False):
+            return _blank, (), state
+        # Pickle and deepcopy recurse into each object's inputs, so a deep graph would hit
+        # the recursion limit. This node's ancestors go first, each after its own inputs,
+        # marked to save themselves plainly: every input is then already in the pickler's
+        # memo when a node is saved. Identity is kept: a node shared with other pickled
+        # objects (a parameter) is one object after loading.
+        ancestors = _ancestors(self)
+        _PICKLE_PLAIN.clear()  # a previous pickle's leftovers (nodes already in its memo)
+        _PICKLE_PLAIN.update(dict.fromkeys(map(id, ancestors), True))
+        return _blank, (ancestors,), state
+
+    def __setstate__(self, state):
+        self.data, self.grad, self.label, self._op, self._row, self._a, self._b = state
+        self._seen = 0
+
+    def __copy__(self):
+        # copy.copy: a new node over the same inputs (no ancestor list needed)
+        node = _new(Value)
+        node.__setstate__((self.data, self.grad, self.label, self._op, self._row, self._a, self._b))
+        return node
 
     def __repr__(self):
         label = f", label={self.label!r}" if self.label else ""
@@ -226,7 +286,7 @@ def _propagate(root):
             continue
         b = node._b
         if b is not None:
-            ga, gb = node._op.backward(g, node.data, a.data, b.data)
+            ga, gb = node._row.backward(g, node.data, a.data, b.data)
             a._up += ga
             b._up += gb
             left = a._seen - 1
@@ -238,7 +298,7 @@ def _propagate(root):
             if not left:
                 push(b)
         else:
-            (ga,) = node._op.backward(g, node.data, a.data)
+            (ga,) = node._row.backward(g, node.data, a.data)
             a._up += ga
             left = a._seen - 1
             a._seen = left
@@ -257,6 +317,164 @@ def _reset(root):
                 stack.append(parent)
 
 
+class CustomRow:
+    """The backward of a node made the lecture's way, instead of an op-table row:
+
+        out = Value(t, (x,), 'tanh')
+        def _backward():
+            x.grad += (1 - t ** 2) * out.grad
+        out._backward = _backward
+
+    backward() calls the closure with out.grad set to the gradient out received in this
+    backward() and each input's .grad set to 0.0, reads what the closure added to each
+    input, and restores every .grad: so the closure's gradients join the engine's sums
+    like an op-table row's (a node used twice still receives both contributions, and
+    backward() twice still adds twice). The closure may only touch out and its inputs.
+    """
+
+    __slots__ = ("node", "fn")
+    name = "custom"
+    args = ()
+
+    def __init__(self, node, fn=None):
+        self.node = node
+        self.fn = fn  # the assigned out._backward, or None while there is none
+
+    @property
+    def symbol(self):
+        return self.node._op
+
+    def missing(self):
+        node = self.node
+        what = repr(node.label or node._op or node)
+        raise RuntimeError(
+            f"backward(): node {what} was made with Value(data, _children, _op) and has no _backward. "
+            "Assign one as the lecture does (out._backward = a function adding to each input's .grad, "
+            "reading out.grad), or add the op to micrograd_ref's op table (README: 'Adding an op')."
+        )
+
+    def backward(self, g, out, *inputs):
+        node, fn = self.node, self.fn
+        if fn is None:
+            self.missing()
+        a, b = node._a, node._b
+        saved = (node.grad, a.grad, b.grad if b is not None else 0.0)
+        node.grad = g
+        a.grad = 0.0
+        if b is not None:
+            b.grad = 0.0
+        try:
+            fn()
+            ga = a.grad
+            gb = 0.0 if b is a else (b.grad if b is not None else 0.0)  # x * x: one node, both shares in a
+        finally:
+            node.grad = saved[0]
+            if b is not None:
+                b.grad = saved[2]
+            a.grad = saved[1]
+        return (ga, gb) if b is not None else (ga,)
+
+    def __reduce__(self):
+        if self.fn is not None:
+            _PICKLE_PLAIN.clear()  # this pickle stops here: forget its ancestor list
+            raise TypeError(
+                f"cannot pickle or deep-copy node {self.node.label or self.node._op!r}: its _backward is a closure "
+                "over the original nodes; build the graph from micrograd_ref's ops to pickle or copy it"
+            )
+        return CustomRow, (self.node,)
+
+
+def _custom(node, children, op, label):
+    """Value(data, _children, _op, label): check the arguments, link the inputs."""
+    if isinstance(children, str):
+        raise TypeError(
+            f"Value(data, _children=(), _op='', label=''): the second argument is the node's inputs, as in "
+            f"micrograd, not a label; got the string {children!r}. Pass a label by keyword: "
+            f"Value({node.data!r}, label={children!r})"
+        )
+    if type(op) is not str:
+        raise TypeError(f"Value(): _op is the op's symbol, a string such as '*', got {type(op).__name__}: {op!r}")
+    try:
+        children = tuple(children)
+    except TypeError:
+        raise TypeError(f"Value(): _children must be a tuple of Values, got {type(children).__name__}") from None
+    for c in children:
+        if not isinstance(c, Value):
+            raise TypeError(f"Value(): _children must be Values, got {type(c).__name__}: {c!r}")
+    if len(children) > 2:
+        raise ValueError(
+            f"Value(): a node here has at most two inputs, got {len(children)}; "
+            "build the op from two-input ops, or add it to the op table (README: 'Adding an op')"
+        )
+    if children:
+        node._a = children[0]
+        node._b = children[1] if len(children) == 2 else None
+        node._row = CustomRow(node)
+
+
+def _no_backward():
+    return None
+
+
+def _step(node):
+    """micrograd's node._backward() for an op-table node: inputs' .grad += share of node.grad."""
+    a, b = node._a, node._b
+    if b is None:
+        (ga,) = node._row.backward(node.grad, node.data, a.data)
+        a.grad += ga
+    else:
+        ga, gb = node._row.backward(node.grad, node.data, a.data, b.data)
+        a.grad += ga
+        b.grad += gb
+
+
+def _ancestors(root):
+    """Every node root depends on, root excluded, each after its inputs (iterative)."""
+    order, visited = [], {id(root)}
+    stack = [(root, True)]
+    for p in (root._b, root._a):
+        if p is not None:
+            stack.append((p, False))
+    push, pop = stack.append, stack.pop
+    while stack:
+        node, done = pop()
+        if done:
+            order.append(node)
+            continue
+        if id(node) in visited:
+            continue
+        visited.add(id(node))
+        push((node, True))
+        for p in (node._b, node._a):
+            if p is not None and id(p) not in visited:
+                push((p, False))
+    order.pop()  # root, finished last
+    order.append(_EndOfAncestors())
+    return order
+
+
+# ids of nodes to pickle plainly: the ancestors of the node being pickled (see __reduce_ex__).
+# Not thread-safe in the sense that two threads pickling at once may pickle deeper than
+# needed; the pickled graph is the same either way.
+_PICKLE_PLAIN = {}
+
+
+class _EndOfAncestors:
+    """Last item of a pickled ancestor list: pickling it means the list is done."""
+
+    __slots__ = ()
+
+    def __reduce__(self):
+        _PICKLE_PLAIN.clear()
+        return _no_backward, ()
+
+
+def _blank(*_ancestors):
+    # unpickling: the ancestors were restored before this node (the argument is only there
+    # to make pickle save them first); __setstate__ fills the slots
+    return _new(Value)
+
+
 _new = object.__new__
 
 
@@ -267,7 +485,8 @@ def _node(data, op, a, b=None):
     node.data = data
     node.grad = 0.0
     node.label = ""
-    node._op = op
+    node._op = op.symbol
+    node._row = op
     node._a = a
     node._b = b
     node._seen = 0

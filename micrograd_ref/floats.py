@@ -91,6 +91,17 @@ def pow_scalar(x, k):
     return pow(x, k)
 
 
+def one_minus_square(x):
+    """1 - x*x rounded once, as a fused multiply-add fma(-x, x, 1) computes it (torch's tanh backward does:
+    its kernel is vectorized with FMA, so 1 - out*out is not two roundings but one). Exact integer
+    arithmetic, then Python's correctly rounded int / int."""
+    if x != x or x in (inf, -inf):
+        return 1.0 - x * x
+    n, d = x.as_integer_ratio()
+    dd = d * d
+    return (dd - n * n) / dd
+
+
 def sigmoid(x):
     """1 / (1 + e**-x), torch's formula: sigmoid(-1000) = 0.0, sigmoid(1000) = 1.0."""
     return 1.0 / (1.0 + exp(-x))

@@ -402,3 +402,187 @@ def cases_of(entry):
     if entry.kind == "cases":
         return entry.build()
     return [("", build_tape(entry))]
+
+
+# =====================================================================================
+# --- pins: graphs found missing by mutation testing ----------------------------------
+# Each entry below pins behaviour that single-point mutations of the engine changed
+# without failing any other graph (issue 11). All are exact (bit for bit); the tests in
+# tests/test_pins.py plant each mutation and assert that the entry FAILs.
+# =====================================================================================
+
+def _pin(name, doc):
+    def register(fn):
+        CATALOGUE[name] = Entry(name, fn, "cases", EXACT, False, doc, ("pins",))
+        return fn
+
+    return register
+
+
+def _scaled(t, sel, scale=5.0):
+    """sel * 5 (a const): the chosen input receives gradient 5, the others 0, so a different choice shows."""
+    return t.set_output((sel * scale).label("out"))
+
+
+SELECT_VALUES = (2.0, -0.0, 0.0, -1.5, math.nan, math.inf)
+
+
+@_pin("pins/builtin_max_min_sorted",
+      "Builtin max, min and sorted on Values, as the seed notes spell them (max(y, z), max(z, 0)): ties return the "
+      "first argument, -0.0 and 0.0 tie, nan loses unless first; the select pseudo-op (SPEC section 2).")
+def builtin_select():
+    cases = []
+    # note 000: f = (x + y) * max(y, z), here at ties, signed zeros and nan
+    for y, z in [(2.0, 2.0), (2.0, 0.0), (0.0, 2.0), (-0.0, 0.0), (0.0, -0.0), (math.nan, 1.0), (1.0, math.nan)]:
+        t = Tape()
+        x, yy, zz = t.leaves(("x", 1.0), ("y", y), ("z", z))
+        f = ((x + yy).label("a") * t.max(yy, zz).label("b")).label("f")
+        t.set_output(f)
+        cases.append((f"(x + y) * max(y, z) y={y!r} z={z!r}", t))
+    # note 003: relu = max(z, 0) with a plain 0 (the number can win: the result is then the constant)
+    for zv in (-0.0, 0.0, 3.0, -2.0, math.nan):
+        for zero in (0.0, -0.0):
+            t = Tape()
+            z, w = t.leaves(("z", zv), ("w", -3.0))
+            cases.append((f"max(z, {zero!r}) * w z={zv!r}", t.set_output((t.max(z, zero) * w).label("out"))))
+            t = Tape()
+            z, w = t.leaves(("z", zv), ("w", -3.0))
+            cases.append((f"max({zero!r}, z) * w z={zv!r}", t.set_output((t.max(zero, z) * w).label("out"))))
+    for fn in ("max", "min"):
+        for a, b, c in [(1.0, 1.0, 1.0), (-0.0, 0.0, -0.0), (0.0, -0.0, 0.0), (2.0, 3.0, 3.0), (3.0, 2.0, 3.0),
+                        (math.nan, 1.0, 2.0), (1.0, math.nan, 2.0), (1.0, 2.0, math.nan)]:
+            t = Tape()
+            xs = t.leaves(("a", a), ("b", b), ("c", c))
+            cases.append((f"{fn}(a, b, c) a={a!r} b={b!r} c={c!r}", _scaled(t, getattr(t, fn)(*xs))))
+            t = Tape()
+            x = t.leaf(a, "a")
+            cases.append((f"{fn}(a, {b!r}) a={a!r}", _scaled(t, getattr(t, fn)(x, b))))
+    for vals in [(1.0, 1.0, 1.0), (0.0, -0.0, 0.0), (-0.0, 0.0, -0.0), (2.0, 1.0, 2.0), (3.0, -1.0, 0.0)]:
+        for k in range(3):
+            t = Tape()
+            xs = t.leaves(("a", vals[0]), ("b", vals[1]), ("c", vals[2]))
+            cases.append((f"sorted([a, b, c])[{k}] {vals!r}", _scaled(t, t.sorted(xs, k))))
+            t = Tape()
+            a, c = t.leaf(vals[0], "a"), t.leaf(vals[2], "c")
+            cases.append((f"sorted([a, {vals[1]!r}, c])[{k}] {vals!r}", _scaled(t, t.sorted([a, vals[1], c], k))))
+    return cases
+
+
+@_pin("pins/comparisons",
+      "a if a OP b else b for OP in < <= > >=, between Values and with numbers on either side, at ties, "
+      "at -0.0 against 0.0, with nan and with infinities.")
+def comparisons():
+    cases = []
+    pairs = [(1.0, 1.0), (1.0, 2.0), (2.0, 1.0), (-0.0, 0.0), (0.0, -0.0), (math.nan, 1.0), (1.0, math.nan),
+             (math.nan, math.nan), (math.inf, math.inf), (-math.inf, 1.0)]
+    for cmp in ("<", "<=", ">", ">="):
+        for a, b in pairs:
+            for form in ("value-value", "value-number", "number-value"):
+                t = Tape()
+                va = t.leaf(a, "a") if form != "number-value" else a
+                vb = t.leaf(b, "b") if form != "value-number" else b
+                if form == "number-value":
+                    t.leaf(1.0, "unused")  # keep the graph's first node a leaf for readability
+                cases.append((f"a if a {cmp} b else b ({form}) a={a!r} b={b!r}", _scaled(t, t.pick(va, cmp, vb))))
+    return cases
+
+
+NO_KERNEL_EXPONENTS = (4.0, 1.5, -3.0, 7.0)
+NO_KERNEL_BASES = (1.1, 0.3, -1.7, 3.0, 2.5, -0.6, 0.0, -0.0, 1.0, -1.0, 2.0, 0.5, math.inf, -math.inf, math.nan,
+                   1000.0, -1000.0)
+
+
+def _edge(op_name, xs, ps, g):
+    t = Tape()
+    leaves = [t.leaf(x, "ab"[i]) for i, x in enumerate(xs)]
+    out = t.op(op_name, *leaves, params=ps, label="out")
+    root = out if g == 1.0 else (out * t.leaf(g, "g")).label("out*g")
+    return f"{op_name}({', '.join(map(repr, xs + ps))}) g={g!r}", t.set_output(root)
+
+
+@_pin("pins/pow_without_kernel",
+      "v ** k for exponents torch has no special kernel for (4, 1.5, -3, 7) at ordinary and special bases, bit for bit: "
+      "a port routing them to the k = 2, 3 or -2 kernels fails (their gradients do use the kernels: k - 1 = 3, 0.5).")
+def pow_without_kernel():
+    return [_edge("pow_scalar", (x,), (k,), g) for k in NO_KERNEL_EXPONENTS for x in NO_KERNEL_BASES
+            for g in (1.0, -2.0)]
+
+
+@_pin("pins/pow_overflow",
+      "pow overflowing with an odd negative integer exponent and a base between -1 and 1: 1e-200 ** -3 = inf, "
+      "(-1e-200) ** -3 = -inf (even exponents: +inf), as v ** k and as v ** w.")
+def pow_overflow():
+    cases = []
+    for x in (1e-200, -1e-200, 1e-100, -1e-100, 5e-324, -5e-324):
+        for k in (-3.0, -5.0, -4.0, -2.5):
+            for g in (1.0, -2.0):
+                cases.append(_edge("pow_scalar", (x,), (k,), g))
+                cases.append(_edge("pow", (x, k), (), g))
+    return cases
+
+
+# values found by a search (see tests/test_pins.py) for which every listed rewrite of a gradient formula
+# differs from torch's in the last bit: g / b against g * (1 / b); -g * ((a / b) / b) against -g * (a / (b*b)),
+# (-g * (a / b)) / b, -(g * a) / (b*b), -g * a / b / b, (-g / b) * (a / b); sigmoid's g * (1 - out) * out
+# against g * ((1 - out) * out), g * out * (1 - out), (g * out) * (1 - out), g * (out - out*out), g*out - g*out*out;
+# tanh's g * fma(-out, out, 1) against g * (1 - out*out) in two roundings, g - g*out*out, g * (1-out) * (1+out),
+# g * ((1-out) * (1+out)); pow_scalar k=3's g * (3 * (a*a)) against
+# (g * 3) * (a*a), g*3*a*a; log's g / a against g * (1/a).
+ORDER_DIV = ((2.064, -3.056, -2.029), (1.61, 2.094, 3.841), (1.267, -1.539, 1.37))
+ORDER_SIGMOID = ((-5.804, -2.404), (-4.263, 3.675), (4.851, -1.434))
+ORDER_TANH = ((2.986, 3.966), (-2.997, -2.322), (1.636, -1.368))
+ORDER_POW3_LOG = ((1.336, -1.785), (1.718, 0.581), (3.391, 1.514))
+
+
+@_pin("pins/evaluation_order",
+      "Gradient formulas evaluated term for term as torch does (g / b, not g * (1/b); -g * ((a / b) / b); sigmoid's "
+      "g * (1 - out) * out; tanh's g * fma(-out, out, 1); g * (k * pow(a, k - 1)); log's g / a), at values where each "
+      "rewrite differs in the last bit.")
+def evaluation_order():
+    cases = [_edge("div", (a, b), (), g) for a, b, g in ORDER_DIV]
+    cases += [_edge("sigmoid", (x,), (), g) for x, g in ORDER_SIGMOID]
+    cases += [_edge("tanh", (x,), (), g) for x, g in ORDER_TANH]
+    cases += [_edge("pow_scalar", (a,), (3.0,), g) for a, g in ORDER_POW3_LOG]
+    cases += [_edge("log", (a,), (), g) for a, g in ORDER_POW3_LOG]
+    return cases
+
+
+ACCUMULATION_SCALES = (1.0, 1e-16, 3e-17, 1e-16, 7e-17, 1e-16)
+
+
+@_pin("pins/accumulation_order",
+      "Contributions summed in the spec's order (SPEC section 3: an op's a is pushed before b, so b is popped first; "
+      "a's share is added before b's): a node with many consumers of very different magnitudes, and x - x after a tiny "
+      "contribution; any other order changes the last bits.")
+def accumulation_order():
+    cases = []
+    # x feeds n products of very different magnitudes, summed left to right: x's contributions arrive last
+    # product first in the spec's order, first product first when b is pushed before a
+    for scales in (ACCUMULATION_SCALES, tuple(reversed(ACCUMULATION_SCALES))):
+        t = Tape()
+        x = t.leaf(1.5, "x")
+        terms = [(x * t.leaf(c, f"c{i}")).label(f"y{i}") for i, c in enumerate(scales)]
+        total = terms[0]
+        for y in terms[1:]:
+            total = total + y
+        cases.append((f"sum of x * c_i, c = {scales!r}", t.set_output(total.label("s"))))
+    # the same with the chain on the other side (y_i + s) and mixed ops: sub, div, neg
+    t = Tape()
+    x = t.leaf(0.75, "x")
+    s = x * 1.0
+    for i, c in enumerate(ACCUMULATION_SCALES[1:]):
+        s = (x / (1.0 / c)) - s if i % 2 else (-(x * c)) + s
+    cases.append(("alternating x / (1/c) - s and -(x * c) + s", t.set_output(s.label("s"))))
+    # x - x: a's share (+g) is added before b's (-g), after a tiny contribution reached x first
+    for tiny, w in ((1e-16, 1.0), (3e-17, -1.0), (1e-16, 3.0)):
+        t = Tape()
+        x = t.leaf(2.0, "x")
+        d = (x - x).label("d")
+        out = (d * t.leaf(w, "w")) + (x * t.leaf(tiny, "tiny"))
+        cases.append((f"(x - x) * {w!r} + x * {tiny!r}", t.set_output(out.label("out"))))
+        t = Tape()
+        x = t.leaf(2.0, "x")
+        q = (x / x).label("q")
+        out = (q * t.leaf(w, "w")) + (x * t.leaf(tiny, "tiny"))
+        cases.append((f"(x / x) * {w!r} + x * {tiny!r}", t.set_output(out.label("out"))))
+    return cases

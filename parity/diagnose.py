@@ -1,32 +1,147 @@
 """Naming the likely culprit of a disagreement: the op whose forward or backward went wrong."""
 
+from collections import defaultdict
 
-def diagnose(tape, mismatches):
-    """Name the op that most likely went wrong.
+
+def diagnose(tape, mismatches, limit=3):
+    """Name the op that most likely went wrong, most likely first (lines of text).
 
     Forward: the first node (in tape order) whose data disagrees while all its
-    inputs' data agree computed its forward wrongly. Backward (all data agree):
-    an op node whose own grad agrees but which feeds an input whose grad does not
-    is a suspect; the first three are named. When no such node exists, the error
-    is in how contributions over several paths were summed.
+    inputs' data agree computed its forward wrongly. Backward (all data agree): see
+    backward_suspects. When no op node is a suspect, the error is in how contributions
+    over several paths were summed.
     """
+    return [text for _, _, text in culprits(tape, mismatches)[:limit]]
+
+
+def culprits(tape, mismatches):
+    """[(op name or None, weight, text)], most likely first; weight is the number of disagreeing
+    nodes the op explains in this graph (Evidence adds weights up over a run's graphs)."""
     bad_data = {m.node for m in mismatches if m.quantity == "data"}
     bad_grad = {m.node for m in mismatches if m.quantity.startswith("grad")}
     for i in sorted(bad_data):
         n = tape.nodes[i]
         if n.op is not None and not (set(n.inputs) & bad_data):
-            return [f"forward of '{n.op}' at node {tape.name_of(i)}: its inputs agree, its output does not"]
+            return [(n.op, len(bad_data), f"forward of '{n.op}' at node {tape.name_of(i)}: "
+                                          "its inputs agree, its output does not")]
     if bad_data:
         return []
+    out = []
+    suspects = backward_suspects(tape, bad_grad)
+    for s in suspects:
+        n = tape.nodes[s.node]
+        names = ", ".join(tape.name_of(i) for i in s.wrong_inputs)
+        out.append((n.op, -s.key[0], f"backward of '{n.op}' at node {tape.name_of(n.id)}: its grad agrees, "
+                                     f"the grad it sends to {names} does not"))
+    if suspects:  # another op with exactly the same evidence: this graph alone cannot tell them apart
+        top = suspects[0]
+        ties = [t for t in suspects if t.op != top.op and t.key[:2] == top.key[:2]]
+        if ties:
+            op, w, text = out[0]
+            also = ", ".join(dict.fromkeys(f"'{t.op}' at node {tape.name_of(t.node)}" for t in ties))
+            out[0] = (op, w, text + f" (this graph cannot tell it from the backward of {also})")
+    if not out and bad_grad:
+        out.append((None, len(bad_grad),
+                    "gradient accumulation: every op's grad agrees locally, yet sums over several paths do not"))
+    return out
+
+
+class Evidence:
+    """Suspects over every failing graph of a run (an entry's cases, a training's steps), ranked together.
+
+    One graph can be ambiguous (an innocent op that shares an input with the culprit explains
+    the same disagreeing nodes); over many graphs the culprit explains the most. Lines are
+    ranked by their op's total weight over the graphs seen so far, then in the order seen.
+    """
+
+    PER_GRAPH = 3
+
+    def __init__(self):
+        self.weight = defaultdict(int)
+        self.seen = []  # (op, graph, text), in order
+
+    def add(self, graph, tape, mismatches):
+        found = culprits(tape, mismatches)
+        best = {}
+        for op, w, _ in found:
+            best[op] = max(best.get(op, 0), w)
+        for op, w in best.items():
+            self.weight[op] += w
+        for op, _, text in found[: self.PER_GRAPH]:
+            self.seen.append((op, graph, text))
+
+    def lines(self, limit=5):
+        order = sorted(range(len(self.seen)), key=lambda k: (-self.weight[self.seen[k][0]], k))
+        out = []
+        for k in order:
+            op, graph, text = self.seen[k]
+            line = f"{graph}: {text}"
+            if line not in out:
+                out.append(line)
+            if len(out) == limit:
+                break
+        return out
+
+
+class Suspect:
+    __slots__ = ("node", "op", "wrong_inputs", "explained", "key")
+
+    def __init__(self, node, op, wrong_inputs, explained):
+        self.node, self.op, self.wrong_inputs, self.explained = node, op, wrong_inputs, explained
+        self.key = ()
+
+    def __repr__(self):
+        return f"Suspect(#{self.node} {self.op}, explains {len(self.explained)}, key={self.key})"
+
+
+def backward_suspects(tape, bad_grad):
+    """Op nodes whose own grad agrees but which send a gradient to an input whose grad does not, ranked.
+
+    A wrong backward shows as a node whose grad agrees while the grad of one of its inputs
+    does not; but an innocent op that shares that input is such a node too. A node's
+    grad is the sum over its consumers, so every disagreeing grad traces back (through
+    disagreeing nodes, along input edges) to a suspect; the culprit op is the one that
+    explains the most of them. Ranking, most likely first:
+
+    1. the op (by name) whose suspect nodes together explain the most disagreeing nodes
+       (the disagreeing nodes reachable from their wrong inputs through disagreeing nodes);
+    2. the op with the larger share of implicated instances: among its nodes whose grad
+       agrees and is sent on, the fraction that send a wrong grad (an innocent op mostly
+       works, and its working instances exonerate it);
+    3. within one op, the node that explains the most, then tape order.
+    """
+    nodes = tape.nodes
     suspects = []
-    for n in tape.nodes:
+    for n in nodes:
         if n.op is None or n.id in bad_grad:
             continue
-        wrong = [i for i in n.inputs if i in bad_grad]
+        wrong = list(dict.fromkeys(i for i in n.inputs if i in bad_grad))
         if wrong:
-            names = ", ".join(tape.name_of(i) for i in dict.fromkeys(wrong))
-            suspects.append(f"backward of '{n.op}' at node {tape.name_of(n.id)}: its grad agrees, "
-                            f"the grad it sends to {names} does not")
-    if not suspects and bad_grad:
-        suspects.append("gradient accumulation: every op's grad agrees locally, yet sums over several paths do not")
-    return suspects[:3]
+            suspects.append(Suspect(n.id, n.op, wrong, _reach(nodes, wrong, bad_grad)))
+    if not suspects:
+        return []
+    by_op = defaultdict(set)
+    implicated = defaultdict(int)
+    for s in suspects:
+        by_op[s.op] |= s.explained
+        implicated[s.op] += 1
+    working = defaultdict(int)  # instances of each op whose grad and whose inputs' grads all agree
+    for n in nodes:
+        if n.op in by_op and n.id not in bad_grad and not (set(n.inputs) & bad_grad):
+            working[n.op] += 1
+    for s in suspects:
+        share = implicated[s.op] / (implicated[s.op] + working[s.op])
+        s.key = (-len(by_op[s.op]), -share, s.op, -len(s.explained), s.node)
+    suspects.sort(key=lambda s: s.key)
+    return suspects
+
+
+def _reach(nodes, start, bad):
+    """The disagreeing nodes reachable from start along input edges through disagreeing nodes."""
+    seen, stack = set(start), list(start)
+    while stack:
+        for i in nodes[stack.pop()].inputs:
+            if i in bad and i not in seen:
+                seen.add(i)
+                stack.append(i)
+    return seen

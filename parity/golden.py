@@ -15,7 +15,7 @@ from micrograd_ref.ops import OPS
 from .catalogue import CATALOGUE, TRAINING, build_tape, cases_of, sgd, trained_weights
 from .compare import DEFAULT
 from .engines import Graph
-from .tape import Node, Tape
+from .tape import SELECTS, Node, Tape
 
 FORMAT = "micrograd_ref-golden/1"
 
@@ -41,6 +41,10 @@ def tape_nodes(tape):
             d = {"id": n.id, "op": "leaf", "value": num(n.data)}
             if n.const:
                 d["const"] = True
+        elif n.op == "select":
+            d = {"id": n.id, "op": "select", "by": n.by, "inputs": list(n.inputs)}
+            if n.params:
+                d["params"] = [int(p) for p in n.params]
         else:
             d = {"id": n.id, "op": n.op, "inputs": list(n.inputs)}
             if n.params:
@@ -57,6 +61,11 @@ def tape_from_nodes(nodes, output):
         if d["op"] == "leaf":
             t.nodes.append(Node(d["id"], None, label=d.get("label", ""), data=from_num(d["value"]),
                                 const=d.get("const", False)))
+        elif d["op"] == "select":
+            if d.get("by") not in SELECTS:
+                raise ValueError(f"unknown select {d.get('by')!r}")
+            t.nodes.append(Node(d["id"], "select", tuple(d["inputs"]), tuple(int(p) for p in d.get("params", ())),
+                                d.get("label", ""), by=d["by"]))
         else:
             if d["op"] not in OPS:
                 raise ValueError(f"unknown op {d['op']!r}")

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from .catalogue import TRAINING, build_tape, cases_of, sgd, trained_weights
 from .compare import DEFAULT, EXACT, Mismatch, agree, errors
-from .diagnose import diagnose
+from .diagnose import Evidence
 from .engines import Graph, Replay, Unsupported, default_pair
 from .expectations import Expectations
 
@@ -58,7 +58,8 @@ class GraphResult:
     seconds: float = 0.0
     digest: str = ""  # sha256 of the candidate's data and grads (bit-identical across runs)
     failing_tapes: list = field(default_factory=list)  # (graph, tape, candidate Replay, reference Replay, mismatches)
-    suspects: list = field(default_factory=list)  # "backward of 'X' at node #i: ..." diagnoses
+    suspects: list = field(default_factory=list)  # "backward of 'X' at node #i: ..." diagnoses, culprit first
+    evidence: Evidence = field(default_factory=Evidence, repr=False)  # what ranks the suspects (diagnose.py)
 
     def count(self, status):
         return sum(c.status == status for c in self.cases)
@@ -124,8 +125,8 @@ def compare_replays(res, graph, eng, ref, tol, names):
         mine, theirs = getattr(eng, q), getattr(ref, q)
         worst = res.worst
         for i, (x, y) in enumerate(zip(mine, theirs)):
-            if x == y and (x != 0.0 or q == "grad" or math.copysign(1.0, x) == math.copysign(1.0, y)):
-                continue  # the common case, fast
+            if x == y and (x != 0.0 or math.copysign(1.0, x) == math.copysign(1.0, y)):
+                continue  # the common case, fast (equal non-zero doubles, or zeros of one sign, have equal bits)
             if not agree(x, y, tol, q):
                 out.append(Mismatch(graph.name, i, tape.name_of(i), q, x, y, names[1], names[0]))
             a, _ = errors(x, y)
@@ -225,9 +226,9 @@ class Run:
             room = MAX_KEPT - len(res.mismatches)
             if room > 0:
                 res.mismatches.extend(bad[:room])
-            for s in diagnose(graph.tape, bad):
-                if len(res.suspects) < 5 and f"{graph.name}: {s}" not in res.suspects:
-                    res.suspects.append(f"{graph.name}: {s}")
+            if len(res.evidence.seen) < 300:  # suspects ranked over every failing graph of the entry
+                res.evidence.add(graph.name, graph.tape, bad)
+                res.suspects = res.evidence.lines(5)
             if self.keep_failing and replays is not None and len(res.failing_tapes) < 3:
                 eng, ref = (Replay(x.data, x.grad) for x in replays)  # without engine objects: sent between processes
                 res.failing_tapes.append((graph.name, graph.tape, eng, ref, bad))

@@ -36,8 +36,12 @@ what IEEE arithmetic, C99 libm and torch float64 return:
 | `pow(x, y)` | C99 `pow`: `pow(x, 0) = 1` for any x (nan too); `pow(1, y) = 1` for any y; `0 ** y<0 = inf` (`-inf` for `-0.0` and odd integer y); negative finite x with non-integer y = `nan`; overflow = ±inf (negative only for x < 0 and odd integer y); `pow(-inf, 0.5) = inf` |
 | `pow_scalar(x, k)` | torch's `pow(Tensor, Scalar)`, which special-cases six exponents: `k = 2` → `x*x`; `k = 3` → `x*x*x` (left to right); `k = 0.5` → `sqrt(x)`; `k = -0.5` → `div(1, sqrt(x))`; `k = -1` → `div(1, x)`; `k = -2` → `div(1, x*x)`; any other k → `pow(x, k)` |
 | `sigmoid(x)` | `1 / (1 + exp(-x))`, exactly that expression |
+| `fma(x, y, z)` | `x * y + z` rounded **once** (IEEE fused multiply-add); tanh's gradient uses `fma(-out, out, 1)` = `1 - out * out` with one rounding, as torch's FMA-vectorized kernel computes it |
 
-Signed zeros are produced as IEEE does, but comparisons treat `0.0 == -0.0`.
+Signed zeros are produced as IEEE does, and they are significant: golden data is
+compared bit for bit (`relu(-0.0) = -0.0`, `maximum(-0.0, 0.0) = -0.0`, `1 / -0.0 = -inf`).
+Comparisons inside the ops (`a < b`, `a == b`) are IEEE comparisons, where `0.0 == -0.0`
+and every comparison with nan is false.
 
 **Rounding of the transcendental functions.** `exp`, `log`, `tanh` and `pow` are not
 correctly rounded everywhere, and implementations differ by an ulp: torch's CPU kernels
@@ -77,6 +81,25 @@ an **op node**: an op name from section 4, its input node ids in argument order,
 for `pow_scalar` only, a plain-number parameter `k` (the exponent, not a node). One
 node is the **output**.
 
+**The `select` pseudo-op** records user code that *picks* one of its arguments with
+comparisons: builtin `max(y, z)`, `min(z, 0)`, `sorted([a, b, c])[k]`, or
+`a if a < b else b`. It is not an op: it makes no node of its own. A select node
+`{"op": "select", "by": ..., "inputs": [...]}` (plus `"params": [k]` for `sorted`) *is*
+the chosen input: same data, same gradient (in a port, the same value object). Over the
+inputs' data `x0, x1, ...` (IEEE comparisons: `-0.0 == 0.0`, nan compares false):
+
+| `by` | chosen input |
+|---|---|
+| `max` | start with `x0`; each later `xj` replaces the current choice when `xj > current` (so a tie keeps the first, `max(-0.0, 0.0)` is the `-0.0`, and a nan is chosen only when it comes first) |
+| `min` | the same with `xj < current` |
+| `sorted` | entry `k` of a stable sort by `<` (insertion sort: move each `xj` left while it is `<` its left neighbour); used only without nan |
+| `<`, `<=`, `>`, `>=` | `x0` if `x0 OP x1` else `x1` (two inputs) |
+
+A `const` input stands for a plain number in the user's code (`max(z, 0)`): when it is
+chosen, the select is that const leaf. Every engine makes the choice with its own
+operators (micrograd_ref's `Value.__gt__`, torch's 0-d tensor comparisons), so the
+golden data and gradients show which input each chose.
+
 ## 3. Backward
 
 `backward()` on the output computes, for every node `n` the output depends on,
@@ -87,11 +110,24 @@ node is the **output**.
    as in `x * x`, counts twice).
 2. Give the output an upstream gradient of 1.0 and put it on a stack of *ready* nodes.
 3. Pop a ready node `n` (last pushed, first popped); add its upstream gradient `g`
-   (which starts at 0.0 in every `backward()` call) to `n.grad`. If `n` is an op node,
+   (which starts at +0.0 in every `backward()` call) to `n.grad`. If `n` is an op node,
    evaluate the op's gradient formulas (section 4) with `g`, `out = n.data` and the
-   inputs' data; add each result to that input's upstream gradient (one contribution per
-   edge, so `a + a` sends `g + g` to `a`); decrement the input's consumer count, and
-   push the input when the count reaches 0. Repeat until the stack is empty.
+   inputs' data; then for each input **in argument order, `a` first, then `b`**: add its
+   result to that input's upstream gradient (one contribution per edge, so `a + a` sends
+   `g + g` to `a`, adding `a`'s share before `b`'s), decrement the input's consumer count,
+   and push the input when the count reaches 0. Repeat until the stack is empty.
+
+**Order is part of the contract.** Floating-point addition is not associative, so the
+order in which contributions reach a node's upstream sum changes its last bits (`(1 +
+1e-16) + 1e-16 = 1`, `1e-16 + (1e-16 + 1) = 1.0000000000000002`). The order above is
+the one torch's autograd produces on these graphs: when an op's two inputs become ready
+at once, `a` is pushed first and `b` last, so **`b` is popped (and propagates) first**;
+each upstream sum starts at +0.0 and adds contributions in the order they arrive. A port
+that pushes `b` before `a`, visits nodes in another topological order, or sums a node's
+contributions in another order fails the `pins/accumulation_order` golden entries. Since
+sums start at +0.0, a gradient whose only contributions are `-0.0` is `+0.0` (torch
+reports `-0.0` there: it takes a node's first contribution as is); the agreement rule of
+section 6 accepts exactly that difference.
 
 Consequences a port must reproduce:
 - A node's gradient is the sum over every path from it to the output.
@@ -183,8 +219,12 @@ graphs), `edge` (torch's special-value conventions, `edge/<op>`), `scale` (deep 
 graphs, `scale/*`: a backward that recurses fails them) and `training` (the SGD replay).
 Reports count cases per op and per level.
 
-**Agreement.** A port's value `x` agrees with the expected `y` when both are nan, or
-`x == y` (so `0.0 == -0.0` and infinities must match in sign), or, unless the entry
+**Agreement.** A port's value `x` agrees with the expected `y` when both are nan (any
+nan, whatever its sign or payload), or, in an entry marked `"exact": true`, when `x` and
+`y` are the same double bit for bit (`0.0` and `-0.0` differ), with one exception for
+gradients: a port's `+0.0` gradient agrees with an expected `-0.0` (section 3: gradient
+sums start at +0.0; a port's `-0.0` against an expected `+0.0` does not agree). In other
+entries `x == y` (so infinities must match in sign), or, unless the entry
 says `"exact": true`, both are finite and `|x - y| <= atol + rtol * |y|`
 (default rtol {rtol:g}, atol {atol:g}).
 """
@@ -212,13 +252,14 @@ and the port's first line answers it, with all six fields:
 ```
 
 `name`, `version` and `language` are strings that name the port in reports; `ops` is the
-list of the op names of section 4 that the port implements. The runner never sends a
+list of the op names of section 4 that the port implements, plus `"select"` if it replays
+select nodes (section 2). The runner never sends a
 graph that uses an op missing from `ops`: that graph is **SKIPPED**, not FAILED (with
 `--strict`, a skip counts as a failure). So a port can be checked from its first two ops
 on, and grows op by op. A port that does not speak version 1 answers with the version it
 speaks (`"protocol": 2`); the runner then stops with one line naming both versions and
 exit status 2. So does a handshake answer that is not a valid `hello` (not JSON, a missing
-or mistyped field, an op name that is not in section 4), or no answer at all.
+or mistyped field, an op name that is neither in section 4 nor `select`), or no answer at all.
 
 **2. One request per graph.** For every graph, the runner sends one line:
 

@@ -54,7 +54,6 @@ def test_report_tables():
 
 
 def test_plot(tmp_path):
-    pytest.importorskip("matplotlib")
     assert report.plot_scaling(_records(), tmp_path / "s.png").stat().st_size > 1000
 
 

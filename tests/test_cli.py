@@ -2,8 +2,10 @@
 
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -113,3 +115,138 @@ def test_results_are_bit_identical_across_processes():
         doc = json.loads(r.stdout[: r.stdout.rindex("}") + 1])
         digests.add(tuple(g["digest"] for g in doc["graphs"]))
     assert len(digests) == 1
+
+
+# --- the CLI refuses what it cannot honour, before it runs ------------------------------------
+
+def test_a_pattern_that_matches_nothing_is_exit_2_naming_it_and_the_closest_names():
+    r = parity("seed/*", "edge/pwo")
+    assert r.returncode == 2 and r.stdout == ""
+    assert "no graph matches 'edge/pwo'" in r.stderr and "edge/pow" in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_check_port_pattern_that_matches_nothing_is_exit_2():
+    r = subprocess.run([sys.executable, "-m", "parity", "check-port", "seed/toy_max", "edge/pwo", "--", sys.executable,
+                        "examples/python_port/port.py"], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 2 and "no graph matches 'edge/pwo'" in r.stderr and r.stdout == ""
+
+
+@pytest.mark.parametrize("option", ["--json", "--junit"])
+@pytest.mark.parametrize("where", ["missing_dir", "a_directory", "unwritable"])
+def test_an_output_path_it_cannot_write_is_exit_2_in_one_line_before_any_work(tmp_path, option, where):
+    path = {"missing_dir": tmp_path / "no" / "such" / "r.out", "a_directory": tmp_path,
+            "unwritable": tmp_path / "ro" / "r.out"}[where]
+    if where == "unwritable":
+        (tmp_path / "ro").mkdir()
+        (tmp_path / "ro" / "r.out").write_text("")
+        os.chmod(tmp_path / "ro" / "r.out", 0o444)
+        if os.access(tmp_path / "ro" / "r.out", os.W_OK):  # root ignores file modes: make it a directory instead
+            os.remove(tmp_path / "ro" / "r.out")
+            (tmp_path / "ro" / "r.out").mkdir()
+    r = parity("seed/toy_max", option, str(path))
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert r.stdout == "" and len(r.stderr.strip().splitlines()) == 1 and option in r.stderr
+
+
+def test_dot_into_a_path_that_is_a_file_is_exit_2(tmp_path):
+    (tmp_path / "f").write_text("")
+    r = parity("seed/toy_max", "--dot", str(tmp_path / "f"))
+    assert r.returncode == 2 and "--dot" in r.stderr and r.stdout == ""
+
+
+def test_seed_without_random_is_a_usage_error():
+    r = parity("seed/toy_max", "--seed", "3")
+    assert r.returncode == 2 and "--seed" in r.stderr and "--random" in r.stderr
+
+
+def test_help_lists_the_subcommands_and_the_exit_codes():
+    out = parity("--help").stdout
+    for word in ("check-port", "conventions", "ports", "spec", "export", "--engine", "--reference"):
+        assert word in out
+    for code in ("0 ", "1 ", "2 ", "130", "143"):
+        assert code in out
+
+
+@pytest.mark.parametrize("sub", ["check-port", "spec", "export", "conventions", "ports"])
+def test_every_subcommand_prints_its_help(sub):
+    r = subprocess.run([sys.executable, "-m", "parity", sub, "--help"], capture_output=True, text=True, cwd=ROOT)
+    assert r.returncode == 0 and "usage:" in r.stdout, r.stdout + r.stderr
+
+
+def test_list_filters_by_pattern_and_shows_level_and_ops():
+    r = parity("--list", "edge/m*", "scale/*")
+    assert r.returncode == 0
+    lines = r.stdout.splitlines()
+    assert [line.split()[0] for line in lines] == ["scale/chain_100k", "scale/sum_50k", "scale/mlp_2_32_32_1_x22",
+                                                   "edge/mul", "edge/maximum", "edge/minimum"] or \
+        sorted(line.split()[0] for line in lines) == sorted(["scale/chain_100k", "scale/sum_50k",
+                                                              "scale/mlp_2_32_32_1_x22", "edge/mul", "edge/maximum",
+                                                              "edge/minimum"])
+    chain = next(line for line in lines if line.startswith("scale/chain_100k")).split()
+    assert chain[1] == "scale" and chain[2] == "add,neg,relu"
+    assert parity("--list", "nosuch/*").returncode == 2
+
+
+def test_json_report_records_versions_platform_and_commit(tmp_path):
+    r = parity("seed/toy_max", "--json", str(tmp_path / "r.json"))
+    doc = json.loads((tmp_path / "r.json").read_text())
+    assert r.returncode == 0
+    import micrograd_ref
+    import torch
+
+    engines = {e["name"]: e for e in doc["engines"]}
+    assert engines["micrograd_ref"]["version"] == micrograd_ref.__version__
+    assert engines["torch"]["version"] == torch.__version__
+    assert doc["python"] == ".".join(map(str, sys.version_info[:3])) and doc["platform"]
+    assert doc["commit"] is None or len(doc["commit"]) == 40
+
+
+def test_error_column_is_the_worst_error_as_a_fraction_of_the_allowed_error():
+    r = parity("seed/tanh_neuron", "seed/L_graph")
+    row = next(line for line in r.stdout.splitlines() if line.startswith("seed/tanh_neuron")).split()
+    assert 0 < float(row[4]) < 1  # within tolerance: below 1
+    exact = next(line for line in r.stdout.splitlines() if line.startswith("seed/L_graph ")).split()
+    assert exact[4] == "exact"
+
+
+# --- signals: a cancelled run stops its workers and says so -----------------------------------
+
+def _children(pid):
+    kids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                kids.append(int(entry))
+    return kids
+
+
+def _alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("signum, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
+def test_a_signal_stops_the_workers_prints_interrupted_and_exits_128_plus_signal(signum, code):
+    proc = subprocess.Popen([sys.executable, "-m", "parity", "-j", "2", "scale/*", "mlp/*"], cwd=ROOT,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while len(_children(proc.pid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    workers = _children(proc.pid)
+    assert len(workers) >= 2, "the workers did not start"
+    time.sleep(0.3)
+    proc.send_signal(signum)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == code, (out, err)
+    assert err.strip() == "interrupted" and "Traceback" not in out + err
+    time.sleep(0.2)
+    assert not [w for w in workers if _alive(w)], "a worker outlived the run"

@@ -51,7 +51,10 @@ START = {"type": "start", "protocol": 1}
 
 
 def golden(name):
-    return json.loads(read("golden", name.replace("/", "__") + ".json"))
+    from parity.golden import load_entry  # .json, or .json.gz for the scale entries
+
+    index = json.loads(read("golden", "index.json"))
+    return load_entry(os.path.join(ROOT, "golden"), next(e["file"] for e in index["entries"] if e["name"] == name))
 
 
 def request(doc, g, rid):

@@ -46,7 +46,7 @@ def ulp(x):
 
 
 def toy(x, y, z, use_builtin_max=False):
-    x, y, z = Value(x, "x"), Value(y, "y"), Value(z, "z")
+    x, y, z = Value(x, label="x"), Value(y, label="y"), Value(z, label="z")
     a = x + y
     b = max(y, z) if use_builtin_max else maximum(y, z)
     f = a * b
@@ -125,7 +125,7 @@ NOTE001_YS = [
 
 def L_graph(a=2.0, b=-3.0, c=10.0, f=-2.0):
     """The note's graph: e = a*b; d = e + c; L = d * f."""
-    a, b, c, f = Value(a, "a"), Value(b, "b"), Value(c, "c"), Value(f, "f")
+    a, b, c, f = Value(a, label="a"), Value(b, label="b"), Value(c, label="c"), Value(f, label="f")
     e = a * b
     e.label = "e"
     d = e + c
@@ -160,9 +160,9 @@ def note_tanh(n):
 
 
 def tanh_neuron(tanh=lambda n: n.tanh(), w1=-3.0):
-    x1, x2 = Value(2.0, "x1"), Value(0.0, "x2")
-    w1, w2 = Value(w1, "w1"), Value(1.0, "w2")
-    b = Value(6.8813735870195432, "b")
+    x1, x2 = Value(2.0, label="x1"), Value(0.0, label="x2")
+    w1, w2 = Value(w1, label="w1"), Value(1.0, label="w2")
+    b = Value(6.8813735870195432, label="b")
     x1w1 = x1 * w1
     x2w2 = x2 * w2
     x1w1x2w2 = x1w1 + x2w2
@@ -231,7 +231,7 @@ class TestNote001ForwardBackprop:
         """Note 001 printed d1 4.0, d2 and 'slope' for h = 0.0001 bumps of a, b, c."""
         h = 0.0001
         point = dict(a=2.0, b=-3.0, c=10.0)
-        leaves = {k: Value(v, k) for k, v in point.items()}
+        leaves = {k: Value(v, label=k) for k, v in point.items()}
         d = leaves["a"] * leaves["b"] + leaves["c"]
         d.backward()
         assert d.data == 4.0
@@ -419,7 +419,7 @@ class ChainRuleNotebook:
     helper evaluated it (before its bump), so tests can compare both."""
 
     def __init__(self):
-        self.a, self.b, self.d = Value(3.0, "a"), Value(-5.0, "b"), Value(2.0, "d")
+        self.a, self.b, self.d = Value(3.0, label="a"), Value(-5.0, label="b"), Value(2.0, label="d")
         self.calls = []  # (cell, wrt, slope, backward_grad, curvature_term)
         self.printed = []  # (cell, {"a": ..., "b": ..., "c": ..., "d": ...}) as the cell prints them
 
@@ -556,7 +556,7 @@ class TestNote002ChainRule:
     def test_chain_rule_graph_grads_at_clean_point(self, name, c_data, z_data, grads):
         """Cells 5-10 at a=3, b=-5, d=2: dz/da = dz/dc * dc/da, and b, used twice in
         cells 9-10, accumulates both paths (dz/dc * dc/db + dz/db: 1 + 1, and b + c)."""
-        a, b, d = Value(3.0, "a"), Value(-5.0, "b"), Value(2.0, "d")
+        a, b, d = Value(3.0, label="a"), Value(-5.0, label="b"), Value(2.0, label="d")
         c, z = graph002(name, a, b, d)
         z.backward()
         assert (c.data, z.data) == (c_data, z_data)
@@ -639,9 +639,9 @@ class TestNote002ChainRule:
 
 def relu_neuron(w=(-3.0, -1.0, 2.0), b=1.0, use_maximum=False):
     """The note's order: z = xw0 + xw1 + xw2 + b; y = max(z, 0)."""
-    x = [Value(v, f"x{i}") for i, v in enumerate([1.0, -2.0, 3.0])]
-    w = [Value(v, f"w{i}") for i, v in enumerate(w)]
-    b = Value(b, "b")
+    x = [Value(v, label=f"x{i}") for i, v in enumerate([1.0, -2.0, 3.0])]
+    w = [Value(v, label=f"w{i}") for i, v in enumerate(w)]
+    b = Value(b, label="b")
     z = x[0] * w[0] + x[1] * w[1] + x[2] * w[2] + b
     y = maximum(z, 0.0) if use_maximum else z.relu()
     return x, w, b, z, y
@@ -759,7 +759,7 @@ class TestNote003ReluNeuron:
 
 def cost_graph(w=2.0, b=8.0, x=-2.0, y=2.0):
     """c = w*x; a = c + b; d = a - y; J = d**2 / 2."""
-    w, b, x, y = Value(w, "w"), Value(b, "b"), Value(x, "x"), Value(y, "y")
+    w, b, x, y = Value(w, label="w"), Value(b, label="b"), Value(x, label="x"), Value(y, label="y")
     c = w * x
     a = c + b
     d = a - y
@@ -770,7 +770,7 @@ def cost_graph(w=2.0, b=8.0, x=-2.0, y=2.0):
 def two_layer_net(w1=2.0, b1=0.0, w2=3.0, b2=1.0, x=1.0, y=5.0):
     """t1 = w1*x; z1 = t1 + b1; a1 = relu(z1); t2 = w2*a1; z2 = t2 + b2; a2 = relu(z2);
     J = (a2 - y)**2 / 2."""
-    w1, b1, w2, b2, x, y = (Value(v, n) for v, n in zip((w1, b1, w2, b2, x, y), ("w1", "b1", "w2", "b2", "x", "y")))
+    w1, b1, w2, b2, x, y = (Value(v, label=n) for v, n in zip((w1, b1, w2, b2, x, y), ("w1", "b1", "w2", "b2", "x", "y")))
     t1 = w1 * x
     z1 = t1 + b1
     a1 = z1.relu()

@@ -179,6 +179,15 @@ function powScalar(x, k) {
   return pow(x, k);
 }
 
+// 1 - x*x rounded once, as fma(-x, x, 1) (SPEC section 1; torch's tanh backward). x*x = p + e exactly
+// (twoProd), 1 - p = s + t exactly (twoSum); s + (t - e) rounds once but for a near-tie in t - e.
+function oneMinusSquare(x) {
+  if (!Number.isFinite(x)) return 1 - x * x;
+  const [p, e] = twoProd(x, x);
+  const [s, t] = twoSum(1, -p);
+  return s + (t - e);
+}
+
 function sigmoid(x) {
   return 1 / (1 + exp(-x));
 }
@@ -221,7 +230,7 @@ const GRADS = {
   pow: (g, out, a, b) => [b == 0 ? 0 : g * (b * pow(a, b - 1)), g * ((a == 0 && b >= 0) ? 0 : out * log(a))],
   pow_scalar: (g, out, a, k) => [k == 0 ? 0 : g * (k * powScalar(a, k - 1))],
   relu: (g, out, a, b) => [out <= 0 ? 0 : g],
-  tanh: (g, out, a, b) => [g * (1 - out * out)],
+  tanh: (g, out, a, b) => [g * oneMinusSquare(out)],
   exp: (g, out, a, b) => [g * out],
   log: (g, out, a, b) => [div(g, a)],
   sigmoid: (g, out, a, b) => [g * (1 - out) * out],
@@ -410,6 +419,27 @@ function encodeNumber(x) {
   return JSON.stringify(x);
 }
 
+// SPEC section 2, the select pseudo-op: which input Python's max/min/sorted or a comparison picks.
+// The node is that input itself (same Value, same gradient).
+const COMPARE = { '<': (x, y) => x < y, '<=': (x, y) => x <= y, '>': (x, y) => x > y, '>=': (x, y) => x >= y };
+function selectIndex(by, xs, params) {
+  if (by === 'max' || by === 'min') {
+    let best = 0;
+    for (let j = 1; j < xs.length; j++) if (by === 'max' ? xs[j] > xs[best] : xs[j] < xs[best]) best = j;
+    return best;
+  }
+  if (by === 'sorted') {
+    const order = xs.map((_, j) => j);
+    for (let j = 1; j < order.length; j++) {
+      for (let i = j; i > 0 && xs[order[i]] < xs[order[i - 1]]; i--) [order[i], order[i - 1]] = [order[i - 1], order[i]];
+    }
+    if (params.length !== 1 || !(params[0] >= 0 && params[0] < xs.length)) throw new Error('sorted needs an index');
+    return order[params[0]];
+  }
+  if (!(by in COMPARE) || xs.length !== 2) throw new Error(`unknown select ${JSON.stringify(by)}`);
+  return COMPARE[by](xs[0], xs[1]) ? 0 : 1;
+}
+
 function runRequest(req) {
   if (req === null || typeof req !== 'object' || !Array.isArray(req.nodes)) {
     throw new Error('request must be an object with a "nodes" array');
@@ -427,7 +457,7 @@ function runRequest(req) {
         return nodes[j];
       });
       const params = (s.params || []).map((p) => parseNumber(p, `node ${i} param`));
-      nodes[i] = Value.apply(s.op, inputs, params);
+      nodes[i] = s.op === 'select' ? inputs[selectIndex(s.by, inputs.map((v) => v.data), params)] : Value.apply(s.op, inputs, params);
     }
   }
   const out = req.output;
@@ -440,7 +470,7 @@ function runRequest(req) {
 
 const HELLO = JSON.stringify({
   type: 'hello', protocol: 1, name: 'js_port', version: '1.0.0', language: 'JavaScript',
-  ops: Object.keys(FORWARD),
+  ops: [...Object.keys(FORWARD), 'select'], // select: SPEC section 2
 });
 
 // One message in, the line to answer (or null for none). Protocol v1 (SPEC section 7):

@@ -10,7 +10,9 @@ and grad of every node. Exits 0 at end of input.
 
 import json
 import math
+import operator
 import os
+import struct
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
@@ -27,11 +29,33 @@ def parse(v):
     return {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}[v] if isinstance(v, str) else float(v)
 
 
+COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+
+
+def select(nodes, node, vals):
+    """The select pseudo-op (SPEC section 2) as user code writes it: builtin max/min/sorted or a comparison on
+    the Values (const inputs as plain numbers, max(z, 0.0)); the node is the chosen input itself."""
+    args = [struct.unpack("<d", struct.pack("<d", parse(nodes[i]["value"])))[0] if nodes[i].get("const") else vals[i]
+            for i in node["inputs"]]
+    by = node["by"]
+    if by == "max":
+        r = max(*args)
+    elif by == "min":
+        r = min(*args)
+    elif by == "sorted":
+        r = sorted(args)[int(node["params"][0])]
+    else:
+        r = args[0] if COMPARE[by](args[0], args[1]) else args[1]
+    return vals[node["inputs"][next(j for j, x in enumerate(args) if x is r)]]
+
+
 def run(graph):
     vals = []
     for node in graph["nodes"]:
         if node["op"] == "leaf":
             vals.append(Value(parse(node["value"]), label=node.get("label", "")))
+        elif node["op"] == "select":
+            vals.append(select(graph["nodes"], node, vals))
         else:
             op = OPS[node["op"]]
             params = [parse(p) for p in node.get("params", [])]
@@ -41,7 +65,7 @@ def run(graph):
 
 
 HELLO = {"type": "hello", "protocol": 1, "name": "micrograd_ref", "version": micrograd_ref.__version__,
-         "language": "Python", "ops": list(OPS)}
+         "language": "Python", "ops": [*OPS, "select"]}  # select: SPEC section 2
 
 
 def respond(msg):

@@ -25,7 +25,11 @@ from functools import cached_property
 
 from micrograd_ref.ops import OPS
 
-ALL_OPS = frozenset(OPS)
+from ..tape import replay_select
+
+# The op table's ops, plus "select": builtin max/min/sorted or a comparison on values, which picks one of
+# its inputs and makes no node (parity/tape.py); engines whose values compare (and ports) declare it.
+ALL_OPS = frozenset(OPS) | {"select"}
 
 
 class Unsupported(Exception):
@@ -103,11 +107,13 @@ def replay_tape(tape, leaf, call=None, ns=None, on_node=None):
     for n in tape.nodes:
         if n.op is None:
             v = leaf(n.data, n.label)
+        elif n.op == "select":  # the engine's own max/min/sorted/comparison on its own values picks an input
+            v = replay_select(tape, n, vals)
         elif call is not None:
             v = call(n.op, [vals[i] for i in n.inputs], n.params)
         else:
             v = OPS[n.op].call(ns, *(vals[i] for i in n.inputs), *n.params)
-        if on_node is not None and n.op is not None:
+        if on_node is not None and n.op is not None and n.op != "select":
             on_node(v)
         append(v)
     return vals

@@ -20,7 +20,7 @@ import time
 
 from micrograd_ref.ops import OPS
 
-from .base import Engine, EngineUnavailable, Replay
+from .base import ALL_OPS, Engine, EngineUnavailable, Replay
 
 PROTOCOL = 1
 HELLO_FIELDS = ("name", "version", "language", "ops")
@@ -166,9 +166,9 @@ class Port(Engine):
         ops = hello.get("ops")
         if not isinstance(ops, list) or not all(isinstance(o, str) for o in ops):
             raise bad("'ops' must be a list of op names")
-        unknown = sorted(set(ops) - set(OPS))
+        unknown = sorted(set(ops) - ALL_OPS)
         if unknown:
-            raise bad(f"unknown ops {', '.join(unknown)} (the spec's ops: {', '.join(OPS)})")
+            raise bad(f"unknown ops {', '.join(unknown)} (the spec's ops: {', '.join([*OPS, 'select'])})")
         return {k: hello[k] for k in HELLO_FIELDS}
 
     def after_fork(self):
