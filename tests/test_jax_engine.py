@@ -56,7 +56,7 @@ def test_perturbation_is_the_ieee_identity_and_keeps_negative_zero_data(jax_engi
     d = t.maximum(b, c)    # a tie of -0.0s
     t.set_output((d + c) * one)
     tape = t
-    for attempt in range(3):  # eager the first time, jit-compiled once the structure repeats
+    for attempt in range(3):  # compiled the first time, from the cache after that
         out = jax_engine.run(Graph("signed_zeros", f"run {attempt}", tape))
         for node in tape.nodes:
             if node.op is not None:

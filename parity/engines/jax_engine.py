@@ -11,9 +11,10 @@ How a tape is replayed:
   The perturbation is ``-0.0``, the IEEE identity of addition: ``x + (-0.0)`` is ``x`` for every
   ``x``, ``-0.0`` included (``+0.0`` would turn ``-0.0`` into ``+0.0``), so no node's data changes.
   ``eps`` is an argument of the compiled function, so XLA cannot fold it away.
-- Speed: a graph is replayed node by node, eagerly the first time its structure (ops and wiring; leaf
-  values and exponents are arguments) is seen and through one jit-compiled function after that, so the
-  edge cases that share a structure and the training steps compile once. Graphs of 5,000 nodes or more
+- Speed: a graph is replayed node by node through one jit-compiled function per structure (ops and
+  wiring; leaf values and exponents are arguments), so the edge cases that share a structure and the
+  training steps compile once. Always compiled: eager JAX rounds some results differently (tanh's
+  gradient fused or not), and a graph's answer must not depend on what ran before it. Graphs of 5,000 nodes or more
   are replayed level by level: nodes grouped by depth and op, each group one vectorised JAX op over a
   gather from the buffer of node values (one compiled call per group), so the 66,000-node MLP takes
   seconds; its gradients can differ from the node-by-node replay by an ulp (sums in another order).
@@ -24,7 +25,7 @@ How a tape is replayed:
 import importlib.util
 import os
 
-from .base import Engine, EngineUnavailable, Replay, Unsupported
+from .base import ALL_OPS, Engine, EngineUnavailable, Replay, Unsupported
 
 JAX_MISSING = ("jax is not installed in this Python; run `pip install 'micrograd_ref[jax]'` "
                "(or `make test`, which installs it in .venv)")
@@ -95,12 +96,15 @@ def plan(tape):
 
 class Jax(Engine):
     name = "jax"
+    # "select" (Python's builtin max/min/sorted or a comparison on the engine's own values) needs concrete
+    # values; JAX's traced values cannot be compared in Python, so the pins/ graphs using it are SKIPPED
+    ops = ALL_OPS - {"select"}
     differences = DIFFERENCES
     LEVELWISE_FROM = 5000  # nodes: larger graphs are replayed level by level (vectorised), smaller node by node
     MAX_LEVELS = 2500  # a large graph deeper than this is SKIPPED (see _levelwise)
 
     def __init__(self):
-        self._seen = {}  # structure -> jit-compiled replay, or the number of times it ran eagerly
+        self._seen = {}  # structure -> its jit-compiled replay
 
     def start(self):
         # import only: JAX's CPU backend (and its threads) starts with the first array, in the process
@@ -127,10 +131,8 @@ class Jax(Engine):
 
         key = (tuple((n.op, n.inputs) for n in tape.nodes), tape.output)
         fn = self._seen.get(key)
-        if fn is None:  # first time: eagerly (compiling costs more than running a graph seen once)
-            fn = self._node_replay(tape)
-            self._seen[key] = "seen"
-        elif fn == "seen":  # the structure repeats (edge cases, training steps): compile it once
+        if fn is None:  # always compiled: eager JAX rounds some gradients differently (tanh's), and a graph's
+            # answer must not depend on which graphs this process ran before
             fn = self._seen[key] = self.jax.jit(self._node_replay(tape))
         f64 = np.float64
         leaves = [f64(n.data) for n in tape.nodes if n.op is None]
