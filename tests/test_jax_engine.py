@@ -93,7 +93,7 @@ def test_cli_engine_jax_exits_0_and_lists_the_differences_it_found():
     assert "Expected differences (jax vs torch)" in r.stdout
     assert "relu'(nan) is 0 in JAX" in r.stdout
     assert "edge/relu [relu(nan) g=1.0]: node #0 'a' (leaf): grad jax=0.0 torch=1.0" in r.stdout
-    assert "maximum(nan, x) sends 0 to both inputs" in r.stdout
+    assert "maximum(x, nan) sends 0 to both inputs" in r.stdout
     assert "random/fixed_40 [seed 36]" in r.stdout
     assert "stale" not in r.stdout
 
