@@ -8,7 +8,7 @@ BSTAMP := $(VENV)/.installed-bench
 PORT   ?= $(PY) examples/python_port/port.py
 
 .DEFAULT_GOAL := help
-.PHONY: help parity test bench bench-check golden spec port-check ports clean graphviz-program
+.PHONY: help parity test bench bench-check golden spec conventions port-check ports clean graphviz-program
 
 # The venv belongs to $(PYTHON), which must be Python 3.11+: it is checked before anything is created or
 # removed, and a venv whose interpreter does not run or has another major.minor than $(PYTHON) (one made
@@ -85,6 +85,10 @@ golden: spec
 spec: $(STAMP)
 	$(PY) -m parity spec > docs/SPEC.md.tmp
 	mv docs/SPEC.md.tmp docs/SPEC.md
+
+## make conventions: rewrite docs/CONVENTIONS.md (every edge case in torch, JAX, micrograd_ref, micrograd 0.1.0)
+conventions: $(STAMP)
+	$(PY) -m parity conventions
 
 ## make port-check: run a port through the conformance runner (PORT='node examples/js_port/port.js'; default the Python example)
 port-check: $(STAMP)
