@@ -9,14 +9,25 @@ committed golden vectors (torch float64, stored), which needs no torch and is wh
 is tested faster by tests/test_engine.py's chain of 200,000 nodes and wide sum.
 """
 
+from pathlib import Path
+
 import pytest
 
+import micrograd_ref
+import parity
 from parity.catalogue import CATALOGUE
 from parity.engines import make
 from parity.harness import run_entry
 
 # catalogue order, the 65,000-node mlp/2_16_16_1_x100 (most of the gate's time) last: a mutant is usually killed sooner
 ENTRIES = sorted((name for name in CATALOGUE if not name.startswith("scale/")), key=lambda n: n == "mlp/2_16_16_1_x100")
+
+
+def test_the_engine_checked_is_the_mutated_copy_next_to_this_file():
+    # a check that imported another micrograd_ref (an installed one) would let every mutant survive
+    root = Path(__file__).resolve().parents[2]
+    for module in (micrograd_ref, parity):
+        assert Path(module.__file__).resolve().is_relative_to(root), module.__file__
 
 
 @pytest.fixture(scope="module")

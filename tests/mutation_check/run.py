@@ -10,7 +10,8 @@ vectors (tests/mutation_check/parity_gate.py), then the engine's tests. A mutant
 
 Everything happens in mutants/ (git-ignored), never in the working tree: mutants/work is a fresh copy of the
 project (the files cosmic-ray mutates in place), mutants/session.sqlite cosmic-ray's session (kept while the
-sources, tests and configuration are unchanged, so an interrupted run resumes where it stopped),
+mutated files are unchanged, so an interrupted run resumes where it stopped; when only the check changed,
+new tests for instance, the mutants it killed stay killed and the survivors are tested again),
 mutants/report.md every survivor with its diff. A survivor must be listed in docs/MUTANTS.md as equivalent,
 with its proof; the run exits 1 when a survivor is not, or when the unmutated check fails (the baseline).
 """
@@ -37,8 +38,9 @@ REPORT = OUT / "report.md"
 EQUIVALENTS = ROOT / "docs" / "MUTANTS.md"
 COPY_IGNORE = shutil.ignore_patterns(".git", ".venv", "mutants", "__pycache__", ".pytest_cache", ".hypothesis",
                                      ".benchmarks", "*.egg-info", "build", "out")
-# what the session's results depend on: a change here starts a new session
-FINGERPRINT = ("micrograd_ref", "parity", "tests", "golden/index.json", "pyproject.toml")
+# what a session's results depend on besides the mutated files: when only these change, mutants already killed
+# stay killed (a check with more tests kills at least as much) and the survivors are tested again
+CHECK_FILES = ("parity", "tests", "golden/index.json")
 # an equivalent mutant in docs/MUTANTS.md:  - `path` operator: `mutated line` — proof
 ENTRY = re.compile(r"^- `(?P<path>[^`]+)` (?P<op>\S+): `(?P<code>.+)` — (?P<proof>.+)$")
 
@@ -48,9 +50,9 @@ def settings():
     return cfg
 
 
-def fingerprint(paths, cfg):
-    h = hashlib.sha256(repr((sorted(paths), cfg)).encode())
-    for name in FINGERPRINT:
+def digest(names, extra):
+    h = hashlib.sha256(repr(extra).encode())
+    for name in names:
         p = ROOT / name
         files = sorted(p.rglob("*")) if p.is_dir() else [p]
         for f in files:
@@ -58,6 +60,12 @@ def fingerprint(paths, cfg):
                 h.update(str(f.relative_to(ROOT)).encode())
                 h.update(f.read_bytes())
     return h.hexdigest()
+
+
+def session_keys(paths, cfg):
+    """(mutants key, check key): a new mutants key starts a new session; a new check key retests the survivors."""
+    return (digest(sorted(paths), sorted(paths)),
+            digest(CHECK_FILES, (cfg["test-command"], cfg["timeout"])))
 
 
 def toml_string(s):
@@ -87,6 +95,13 @@ def results():
 
     with use_db(str(SESSION), WorkDB.Mode.open) as db:
         return db.num_work_items, db.completed_work_items
+
+
+def forget_survivors():
+    import sqlite3
+
+    with sqlite3.connect(SESSION) as db:
+        db.execute("DELETE FROM work_results WHERE test_outcome = 'SURVIVED'")
 
 
 def progress(stop, total):
@@ -130,13 +145,16 @@ def main(argv):
     subprocess.run([sys.executable, "-m", "compileall", "-q", "--invalidation-mode", "checked-hash",
                     "micrograd_ref", "parity", "tests"], cwd=WORK, check=True)
     command = write_config(paths, cfg)
-    key = fingerprint(paths, cfg)
-    fresh = not SESSION.exists() or not SESSION_KEY.exists() or SESSION_KEY.read_text() != key
+    mutants_key, check_key = session_keys(paths, cfg)
+    keys = SESSION_KEY.read_text().split() if SESSION_KEY.exists() and SESSION.exists() else []
     print(f"make mutants: {', '.join(paths)}\n  check: {command}", flush=True)
-    if fresh:
+    if len(keys) != 2 or keys[0] != mutants_key:
         SESSION.unlink(missing_ok=True)
         subprocess.run(cosmic_ray("init", str(CONFIG), str(SESSION)), cwd=WORK, check=True)
-        SESSION_KEY.write_text(key)
+    elif keys[1] != check_key:
+        print(f"  the check changed since the last run: its survivors are tested again", flush=True)
+        forget_survivors()
+    SESSION_KEY.write_text(f"{mutants_key} {check_key}\n")
     total, done = results()
     print(f"  {total} mutants, {len(done)} already tested in this session (mutants/session.sqlite)", flush=True)
     if len(done) < total:
