@@ -1,0 +1,99 @@
+"""Tests that kill mutants `make mutants` found surviving the parity harness and the engine's tests.
+
+Each pins a rule the other tests left open (docs/MUTANTS.md lists the mutants no test can kill). They are part of
+`make mutants`'s check, which runs without torch: expected values are torch float64's, computed here by the
+formula torch's kernel uses and confirmed against torch itself by the test at the end of this file.
+"""
+
+import dataclasses
+import math
+import pickle
+from fractions import Fraction
+
+import pytest
+
+from micrograd_ref import OPS, Value, floats
+from micrograd_ref.ops import POW_SCALAR
+
+# x where C pow(x, -2) differs from torch's kernel 1 / (x * x) in the last bit
+MINUS_2_BASES = (0.3, 0.7)
+
+
+@pytest.mark.parametrize("x", MINUS_2_BASES)
+def test_v_to_the_minus_2_is_one_over_v_times_v_not_c_pow(x):
+    assert math.pow(x, -2.0) != 1.0 / (x * x)  # the case tells the kernel from C pow
+    assert (Value(x) ** -2).data == 1.0 / (x * x)
+
+
+def _fma_one_minus_square(x):
+    return float(1 - Fraction(x) * Fraction(x))
+
+
+@pytest.mark.parametrize("x", [0.0, -0.0, 0.5, -0.75, 1.0, -1.0, 0.1, 0.7615941559557649, 3.0])
+def test_one_minus_square_is_rounded_once_as_fma(x):
+    assert floats.one_minus_square(x) == _fma_one_minus_square(x)
+
+
+def test_one_minus_square_at_infinities_and_nan_is_minus_inf_and_nan_as_fma():
+    # fma(-x, x, 1) at x = +-inf is 1 - inf = -inf; at nan, nan
+    assert floats.one_minus_square(math.inf) == -math.inf
+    assert floats.one_minus_square(-math.inf) == -math.inf
+    assert math.isnan(floats.one_minus_square(math.nan))
+
+
+def test_op_table_rows_are_frozen_and_hashable():
+    # rows are shared by every node and cached when bound (v ** 2): changing one would change every graph
+    row = OPS["add"]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        row.name = "sub"
+    assert hash(POW_SCALAR.bind(2.0)) == hash(POW_SCALAR.bind(2.0))
+
+
+def test_a_modified_copy_of_a_bound_row_refuses_to_pickle_rather_than_pickle_as_the_table_row():
+    row = dataclasses.replace(POW_SCALAR.bind(3.0), backward=lambda g, out, a: (0.0,))
+    with pytest.raises(TypeError, match="not a row of the op table"):
+        pickle.dumps(row)
+    assert pickle.loads(pickle.dumps(POW_SCALAR.bind(3.0))) is POW_SCALAR.bind(3.0)
+
+
+def _lecture_mul(a, b):
+    out = Value(a.data * b.data, (a, b), "*")
+
+    def _backward():
+        a.grad += b.data * out.grad
+        b.grad += a.data * out.grad
+    out._backward = _backward
+    return out
+
+
+def test_a_lecture_style_node_adds_its_share_to_each_inputs_own_grad():
+    x, y = Value(2.0), Value(-3.0)
+    x.grad, y.grad = 5.0, 7.0  # not zeroed: backward() adds to what is there
+    _lecture_mul(x, y).backward()
+    assert (x.grad, y.grad) == (5.0 - 3.0, 7.0 + 2.0)
+
+
+@pytest.mark.parametrize("made_by", ["op", "leaf"])
+def test_assigning_backward_to_an_op_node_or_a_leaf_makes_backward_use_the_closure(made_by):
+    x = Value(3.0)
+    node = x * 2.0 if made_by == "op" else Value(1.0)
+
+    def _backward():  # replaces the node's own gradient rule (a leaf: micrograd's `self._backward = ...`)
+        x.grad += 10.0 * node.grad
+    node._backward = _backward
+    assert node._backward is _backward
+    if made_by == "op":
+        (node * 1.0).backward()
+        assert x.grad == 10.0 and node.op == "custom"
+
+
+def test_a_node_without_backward_is_named_by_its_op_symbol_in_the_error_when_it_has_no_label():
+    x = Value(0.5)
+    with pytest.raises(RuntimeError, match=r"node 'tanh' was made with Value\(data, _children, _op\)"):
+        Value(math.tanh(x.data), (x,), "tanh").backward()
+
+
+def test_the_expected_values_here_are_torchs(torch):
+    t = lambda x: torch.tensor(x, dtype=torch.float64)  # noqa: E731
+    for x in MINUS_2_BASES:
+        assert (t(x) ** -2).item() == 1.0 / (x * x)
