@@ -5,6 +5,7 @@ Each pins a rule the other tests left open (docs/MUTANTS.md lists the mutants no
 formula torch's kernel uses and confirmed against torch itself by the test at the end of this file.
 """
 
+import copy
 import dataclasses
 import math
 import pickle
@@ -91,6 +92,41 @@ def test_a_node_without_backward_is_named_by_its_op_symbol_in_the_error_when_it_
     x = Value(0.5)
     with pytest.raises(RuntimeError, match=r"node 'tanh' was made with Value\(data, _children, _op\)"):
         Value(math.tanh(x.data), (x,), "tanh").backward()
+
+
+@pytest.mark.parametrize("k, symbol", [(1e20, "**1e+20"), (math.inf, "**inf"), (-math.inf, "**-inf"),
+                                       (math.nan, "**nan"), (3.0, "**3"), (-0.5, "**-0.5")])
+def test_an_exponent_is_shown_as_an_int_only_when_it_is_a_modest_integer(k, symbol):
+    assert (Value(2.0) ** k)._op == symbol
+
+
+def _deep_graph_sharing_a_leaf(depth):
+    x = Value(0.5, label="x")
+    y = x
+    for _ in range(depth):
+        y = y * 1.0 + x  # x shared by every level: the ancestor walk meets visited nodes all the time
+    return y, x
+
+
+@pytest.mark.parametrize("how", ["pickle", "deepcopy"])
+def test_a_graph_deeper_than_the_recursion_limit_sharing_a_leaf_pickles_and_copies(how):
+    y, x = _deep_graph_sharing_a_leaf(3000)
+    y2 = pickle.loads(pickle.dumps(y)) if how == "pickle" else copy.deepcopy(y)
+    y2.backward()
+    assert y2.data == y.data and y2._a._a._b is y2._b  # the shared leaf is still one node
+    assert y2._b.grad == 3001.0
+
+
+def test_a_pickled_chain_grows_linearly_with_its_length():
+    # each node saved once, its inputs as references: no node carries a list of all its ancestors
+    size = {n: len(pickle.dumps(_deep_graph_sharing_a_leaf(n)[0])) for n in (400, 800)}
+    assert size[800] < 2.2 * size[400]
+
+
+def test_a_lecture_style_nodes_row_answers_like_an_op_table_row():
+    x = Value(0.5)
+    out = Value(math.tanh(x.data), (x,), "tanh")
+    assert (out._row.name, out._row.symbol, out._row.args) == ("custom", "tanh", ())
 
 
 def test_the_expected_values_here_are_torchs(torch):
