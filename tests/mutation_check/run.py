@@ -117,8 +117,12 @@ def progress(stop, total):
 
 def mutated_line(diff):
     """The mutant's changed line, as it reads after the mutation."""
-    added = [line[1:] for line in diff.splitlines() if line.startswith("+") and not line.startswith("+++")]
-    return " ".join(a.strip() for a in added)
+    lines = diff.splitlines()
+    added = [line[1:].strip() for line in lines if line.startswith("+") and not line.startswith("+++")]
+    if added:
+        return " ".join(added)
+    removed = [line[1:].strip() for line in lines if line.startswith("-") and not line.startswith("---")]
+    return "removed: " + " ".join(removed)  # a deleted line (a decorator)
 
 
 def equivalents():
