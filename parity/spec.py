@@ -356,6 +356,8 @@ appended to the graph each time the recipe creates one, and its id is its positi
   `a ** k` (k a plain number) is `pow_scalar(a)` with `"params": [k]`,
   `maximum(a, b)`, `minimum(a, b)`, `a.relu()`, `a.tanh()`, `a.exp()`, `a.log()`,
   `a.sigmoid()`; `apply(op, [a, b], params)` appends the op named `op`.
+- `select(by, [a, b, ...])` and `select("sorted", [a, b, ...], k)` append a `select` node
+  (section 2), recorded as 8.7 states: a plain number among the inputs becomes a const leaf.
 - A **plain number operand** of a binary operator (the `3` of `3 * w`, the `y` of `p - y`
   when `y` is a number) becomes a **const leaf**: value the number as a double,
   `"const": true`, no label, appended when the operator is applied, just before the op
@@ -704,6 +706,198 @@ output = label(total, "sum")
 # entry: scale/mlp_2_32_32_1_x22
 layers = mlp(2, [32, 32, 1], seed=5)
 output = hinge_loss(layers, points(22, seed=4))     # 54,426 nodes
+```
+
+### 8.7 Pins
+
+Graphs added after mutation testing: each pins one behaviour that a single-point change
+of an engine altered without failing any other entry, and all are compared bit for bit.
+Their cases are built one fresh graph each, like 8.5's edge cases.
+
+**Recording a select** (section 2). `select(by, inputs)`, or `select("sorted", inputs, k)`,
+appends one node `{"op": "select", "by": by, "inputs": [...]}` (plus `"params": [k]` for
+`sorted`) and returns it; nothing is computed at recording time (which input a select is
+gets decided when a graph is replayed, by each engine's own comparisons). A **plain number
+among the inputs** (the `0` of `max(z, 0)`) becomes a const leaf exactly as a plain-number
+operand of an operator does (8.1): appended when the select is recorded, in argument order,
+just before the select node, and put in the number's place among the inputs. So, after the
+leaves `a` (id 0) and `c` (id 1), `sorted([a, -1.0, c])[2]` is `select("sorted", [a, -1.0, c], 2)`:
+node 2 `const -1.0`, node 3 select `"by": "sorted"`, `"inputs": [0, 2, 1]`, `"params": [2]`.
+The case names spell the user code a select records: `max(y, z)` is `select("max", [y, z])`,
+`min(a, 1.0)` is `select("min", [a, 1.0])`, `a if a <= b else b` is `select("<=", [a, b])`.
+`{v!r}` in a case name is 8.1's `repr`; `{vals!r}` of a tuple of three doubles is
+`(a, b, c)` with each `repr`'d, e.g. `(3.0, -1.0, 0.0)`, `(1.0, 1e-16, 3e-17, 1e-16, 7e-17, 1e-16)`.
+
+Most select cases multiply the choice by a const `5.0` (`scaled`), so the chosen input gets
+gradient 5 and the others 0: a port choosing another input shows in the gradients.
+
+```python
+def scaled(sel):
+    return label(sel * 5.0, "out")                 # const 5.0, mul(sel, const)
+
+def picked(by, args, k=None):
+    # each arg is ("name", v), a labelled leaf made first (in argument order), or a plain number v
+    def build():
+        ins = [leaf(arg[1], arg[0]) if type(arg) is tuple else arg for arg in args]
+        return scaled(select(by, ins, k))           # plain numbers: const leaves, then the select
+    return build
+
+def max_product(y, z):                              # note 000: f = (x + y) * max(y, z)
+    def build():
+        x, yy, zz = leaf(1.0, "x"), leaf(y, "y"), leaf(z, "z")
+        a = label(x + yy, "a")
+        b = label(select("max", [yy, zz]), "b")     # the select node carries the label
+        return label(a * b, "f")
+    return build
+
+def relu_by_max(z, zero, number_first):             # note 003: relu as max(z, 0), 0 a plain number
+    def build():
+        zz, w = leaf(z, "z"), leaf(-3.0, "w")
+        m = select("max", [zero, zz] if number_first else [zz, zero])   # const zero, select
+        return label(m * w, "out")                  # mul(select, w), no const 5.0 here
+    return build
+
+SELECT_PAIRS = [(2.0, 2.0), (2.0, 0.0), (0.0, 2.0), (-0.0, 0.0), (0.0, -0.0), (nan, 1.0), (1.0, nan)]
+RELU_Z = [-0.0, 0.0, 3.0, -2.0, nan]
+TRIPLES = [(1.0, 1.0, 1.0), (-0.0, 0.0, -0.0), (0.0, -0.0, 0.0), (2.0, 3.0, 3.0), (3.0, 2.0, 3.0),
+           (nan, 1.0, 2.0), (1.0, nan, 2.0), (1.0, 2.0, nan)]
+SORT_TRIPLES = [(1.0, 1.0, 1.0), (0.0, -0.0, 0.0), (-0.0, 0.0, -0.0), (2.0, 1.0, 2.0), (3.0, -1.0, 0.0)]
+
+# entry: pins/builtin_max_min_sorted
+cases = []                                          # 7 + 20 + 32 + 30 = 89 cases, in this order
+for y, z in SELECT_PAIRS:
+    cases.append((f"(x + y) * max(y, z) y={y!r} z={z!r}", max_product(y, z)))
+for z in RELU_Z:
+    for zero in [0.0, -0.0]:
+        cases.append((f"max(z, {zero!r}) * w z={z!r}", relu_by_max(z, zero, False)))
+        cases.append((f"max({zero!r}, z) * w z={z!r}", relu_by_max(z, zero, True)))
+for by in ["max", "min"]:
+    for a, b, c in TRIPLES:
+        cases.append((f"{by}(a, b, c) a={a!r} b={b!r} c={c!r}", picked(by, [("a", a), ("b", b), ("c", c)])))
+        cases.append((f"{by}(a, {b!r}) a={a!r}", picked(by, [("a", a), b])))
+for vals in SORT_TRIPLES:
+    a, b, c = vals
+    for k in range(3):
+        cases.append((f"sorted([a, b, c])[{k}] {vals!r}", picked("sorted", [("a", a), ("b", b), ("c", c)], k)))
+        cases.append((f"sorted([a, {b!r}, c])[{k}] {vals!r}", picked("sorted", [("a", a), b, ("c", c)], k)))
+```
+
+`pins/comparisons` records `a if a OP b else b` for the four comparisons, ten pairs and
+three forms: both values leaves (`value-value`), `b` a plain number (`value-number`), or
+`a` a plain number (`number-value`). In the last form the graph starts with the leaf `b`
+(id 0) and then a leaf labelled `unused` holding `1.0` that no node uses; the const `a`
+(id 2) is appended with the select, whose inputs are `[2, 0]`.
+
+```python
+CMP_PAIRS = [(1.0, 1.0), (1.0, 2.0), (2.0, 1.0), (-0.0, 0.0), (0.0, -0.0), (nan, 1.0), (1.0, nan),
+             (nan, nan), (inf, inf), (-inf, 1.0)]
+
+def comparison(op, a, b, form):
+    def build():
+        if form == "value-value":
+            ins = [leaf(a, "a"), leaf(b, "b")]
+        elif form == "value-number":
+            ins = [leaf(a, "a"), b]
+        else:                                       # "number-value"
+            vb = leaf(b, "b")
+            leaf(1.0, "unused")
+            ins = [a, vb]
+        return scaled(select(op, ins))
+    return build
+
+# entry: pins/comparisons
+cases = [(f"a if a {op} b else b ({form}) a={a!r} b={b!r}", comparison(op, a, b, form))
+         for op in ["<", "<=", ">", ">="]
+         for a, b in CMP_PAIRS
+         for form in ["value-value", "value-number", "number-value"]]   # 120 cases
+```
+
+The other four entries are single ops with an upstream gradient, built by 8.5's
+`edge_graph` and named as 8.5's edge cases. `pins/pow_without_kernel` takes exponents torch
+has no special kernel for; `pins/pow_overflow` takes bases whose negative powers overflow,
+each as `x ** k` (`pow_scalar`) and then as `x ** w` (`pow`, the exponent a leaf `"b"`).
+
+```python
+def edge_case(op, xs, ps, g):                       # one case as in 8.5's edge_cases
+    return (f"{op}({', '.join(repr(v) for v in xs + ps)}) g={g!r}", edge_graph(op, xs, ps, g))
+
+NO_KERNEL_BASES = [1.1, 0.3, -1.7, 3.0, 2.5, -0.6, 0.0, -0.0, 1.0, -1.0, 2.0, 0.5, inf, -inf, nan,
+                   1000.0, -1000.0]
+
+# entry: pins/pow_without_kernel
+cases = [edge_case("pow_scalar", [x], [k], g)      # 4 * 17 * 2 = 136 cases
+         for k in [4.0, 1.5, -3.0, 7.0] for x in NO_KERNEL_BASES for g in [1.0, -2.0]]
+
+# entry: pins/pow_overflow
+cases = []                                          # 6 * 4 * 2 * 2 = 96 cases
+for x in [1e-200, -1e-200, 1e-100, -1e-100, 5e-324, -5e-324]:
+    for k in [-3.0, -5.0, -4.0, -2.5]:
+        for g in [1.0, -2.0]:
+            cases.append(edge_case("pow_scalar", [x], [k], g))     # "pow_scalar(1e-200, -3.0) g=1.0"
+            cases.append(edge_case("pow", [x, k], [], g))          # "pow(1e-200, -3.0) g=1.0"
+```
+
+`pins/evaluation_order` pins the order in which each gradient formula of section 4 is
+evaluated (`g / b`, not `g * (1 / b)`; `-g * ((a / b) / b)`; sigmoid's `g * (1 - out) * out`;
+tanh's `g * fma(-out, out, 1)`; `g * (3 * pow(a, 2))`; log's `g / a`). The numbers below
+were found by a search (`tests/test_pins.py`): at each of them every listed rewrite of the
+formula differs from torch's result in the last bit. They are the doubles nearest to the
+decimals written; take them literally.
+
+```python
+ORDER_DIV = [(2.064, -3.056, -2.029), (1.61, 2.094, 3.841), (1.267, -1.539, 1.37)]   # (a, b, g)
+ORDER_SIGMOID = [(-5.804, -2.404), (-4.263, 3.675), (4.851, -1.434)]                # (x, g)
+ORDER_TANH = [(2.986, 3.966), (-2.997, -2.322), (1.636, -1.368)]                   # (x, g)
+ORDER_POW3_LOG = [(1.336, -1.785), (1.718, 0.581), (3.391, 1.514)]                 # (a, g)
+
+# entry: pins/evaluation_order
+cases = ([edge_case("div", [a, b], [], g) for a, b, g in ORDER_DIV]
+         + [edge_case("sigmoid", [x], [], g) for x, g in ORDER_SIGMOID]
+         + [edge_case("tanh", [x], [], g) for x, g in ORDER_TANH]
+         + [edge_case("pow_scalar", [a], [3.0], g) for a, g in ORDER_POW3_LOG]
+         + [edge_case("log", [a], [], g) for a, g in ORDER_POW3_LOG])            # 15 cases
+```
+
+`pins/accumulation_order` pins the order in which a node's gradient contributions are
+summed (section 3): one leaf consumed many times with terms of very different magnitudes,
+and `x - x` / `x / x` after a tiny contribution reached `x` first.
+
+```python
+SCALES = (1.0, 1e-16, 3e-17, 1e-16, 7e-17, 1e-16)
+
+def sum_of_products(scales):
+    def build():
+        x = leaf(1.5, "x")
+        terms = [label(x * leaf(c, f"c{i}"), f"y{i}") for i, c in enumerate(scales)]  # leaf c_i, mul: all first
+        total = terms[0]
+        for y in terms[1:]:
+            total = total + y                       # add(total, y_i)
+        return label(total, "s")
+    return build
+
+def alternating():
+    x = leaf(0.75, "x")
+    s = x * 1.0                                     # const 1.0, mul(x, const)
+    for i, c in enumerate(SCALES[1:]):
+        if i % 2 == 1:
+            s = (x / (1.0 / c)) - s                 # const (1.0 / c as a double), div(x, const), sub(div, s)
+        else:
+            s = (-(x * c)) + s                      # const c, mul(x, const), neg, add(neg, s)
+    return label(s, "s")
+
+def self_op(op, tiny, w):
+    def build():
+        x = leaf(2.0, "x")
+        d = label(x - x, "d") if op == "-" else label(x / x, "q")
+        return label(d * leaf(w, "w") + x * leaf(tiny, "tiny"), "out")   # leaf w, mul, leaf tiny, mul, add
+    return build
+
+# entry: pins/accumulation_order
+cases = [(f"sum of x * c_i, c = {scales!r}", sum_of_products(scales)) for scales in [SCALES, SCALES[::-1]]]
+cases.append(("alternating x / (1/c) - s and -(x * c) + s", alternating))
+for tiny, w in [(1e-16, 1.0), (3e-17, -1.0), (1e-16, 3.0)]:
+    cases.append((f"(x - x) * {w!r} + x * {tiny!r}", self_op("-", tiny, w)))
+    cases.append((f"(x / x) * {w!r} + x * {tiny!r}", self_op("/", tiny, w)))   # 9 cases
 ```
 """
 

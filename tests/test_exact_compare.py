@@ -8,7 +8,7 @@ import pytest
 from micrograd_ref import OPS
 from parity.catalogue import CATALOGUE, cases_of
 from parity.compare import DEFAULT, EXACT, agree, same_bits
-from parity.engines import run_micrograd_ref, run_torch
+from parity.engines import replay
 from parity.harness import run_entry
 from tests.test_harness_catches_bugs import planted
 
@@ -82,7 +82,7 @@ def test_the_only_bit_difference_on_exact_graphs_is_the_documented_gradient_zero
     seen_minus_zero = 0
     for name in EXACT_ENTRIES + [f"edge/{op}" for op in ("div", "sub")]:
         for case, tape in cases_of(CATALOGUE[name]):
-            eng, ref = run_micrograd_ref(tape, twice=False), run_torch(tape)
+            eng, ref = replay("micrograd_ref", tape), replay("torch", tape)
             for x, y in zip(eng.data, ref.data):
                 assert same_bits(x, y), (name, case)
             for x, y in zip(eng.grad, ref.grad):

@@ -62,23 +62,23 @@ def test_builtin_max_on_values_returns_the_first_on_a_tie_like_floats():
 
 
 def test_select_is_the_chosen_node_itself_in_both_engines():
-    from parity.engines import run_micrograd_ref, run_torch
+    from parity.engines import replay
 
     t = Tape()
     y, z = t.leaves(("y", 2.0), ("z", 2.0))
     t.set_output(t.max(y, z) * 3.0)
-    for run in (run_micrograd_ref, run_torch):
-        res = run(t)
+    for engine in ("micrograd_ref", "torch"):
+        res = replay(engine, t)
         assert res.grad[:3] == [3.0, 0.0, 3.0]  # y chosen on the tie; the select node is y
 
 
 def test_a_number_chosen_by_builtin_max_is_the_const_leaf():
-    from parity.engines import run_micrograd_ref
+    from parity.engines import replay
 
     t = Tape()
     z = t.leaf(-2.0, "z")
     t.set_output(t.max(z, 0.0) * 5.0)
-    res = run_micrograd_ref(t)
+    res = replay("micrograd_ref", t)
     assert res.data[2] == 0.0 and res.grad[:3] == [0.0, 5.0, 5.0]
     assert "max(n0, 0.0)" in t.to_python()
 

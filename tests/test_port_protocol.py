@@ -114,9 +114,9 @@ def test_port_answers_start_with_a_complete_hello_and_exits_0_at_end_of_input(po
     assert set(hello) == {"type", "protocol", "name", "version", "language", "ops"}
     assert hello["type"] == "hello" and hello["protocol"] == 1
     assert all(isinstance(hello[k], str) and hello[k] for k in ("name", "version", "language"))
-    assert isinstance(hello["ops"], list) and set(hello["ops"]) <= set(OPS)
+    assert isinstance(hello["ops"], list) and set(hello["ops"]) <= set(OPS) | {"select"}  # select: SPEC section 2
     assert len(set(hello["ops"])) == len(hello["ops"])
-    expected = ["add", "mul"] if port == "port_template" else list(OPS)
+    expected = ["add", "mul"] if port == "port_template" else [*OPS, "select"]
     assert sorted(hello["ops"]) == sorted(expected)
 
 

@@ -251,3 +251,18 @@ def test_spec_recipe_for_generated_graphs_rebuilds_them():
         got = [(n.op, n.inputs, n.params) if n.op else ("leaf", n.data) for n in tape.nodes]
         assert repr(got) == repr(nodes), seed
         assert tape.output == root
+
+
+# --- the compliance report across ports ------------------------------------------------------------
+
+def test_committed_ports_report_is_the_fresh_run_of_every_in_tree_port(tmp_path):
+    """docs/PORTS.md: op by level, one column per port; a test fails when it is stale (`make ports`)."""
+    r = subprocess.run([sys.executable, "-m", "parity", "ports", "--out", str(tmp_path / "PORTS.md"),
+                        "--json", str(tmp_path / "PORTS.json")], capture_output=True, text=True, cwd=ROOT, timeout=900)
+    assert r.returncode == 0, r.stdout + r.stderr
+    fresh = (tmp_path / "PORTS.md").read_text()
+    assert read("docs", "PORTS.md") == fresh, "docs/PORTS.md is stale: run `make ports`"
+    assert json.loads(read("docs", "PORTS.json")) == json.loads((tmp_path / "PORTS.json").read_text())
+    assert "| port_template |" in fresh and "| micrograd 0.1.0 |" in fresh
+    row = next(line for line in fresh.splitlines() if line.startswith("| add | scale |"))
+    assert row.count("3/3") == 2 and "E](#micrograd" in row  # example ports pass; micrograd's RecursionError

@@ -2,8 +2,9 @@
 
 The recipes are run exactly as printed in the committed docs/SPEC.md (its ```python
 blocks), with a small recorder written here from the recording rules of section 8.1
-and 8.2. Nothing comes from parity.catalogue: if the spec's text leaves something out,
-a rebuilt node list differs from the golden one and the test says where.
+and 8.2 (and 8.7 for select nodes). Nothing comes from parity.catalogue: if the spec's
+text leaves something out, a rebuilt node list differs from the golden one and the test
+says where.
 """
 
 import gzip
@@ -49,6 +50,20 @@ class Graph:
         node = {"id": len(self.nodes), "op": op, "inputs": ids}
         if params:
             node["params"] = [float(p) for p in params]
+        self.nodes.append(node)
+        return Rec(self, node["id"])
+
+    def select(self, by, inputs, k=None):
+        """Section 2's select pseudo-op, recorded as section 8.7 states: each plain-number input becomes a
+        const leaf (in argument order, before the select node); params [k] for sorted only."""
+        assert by in ("max", "min", "sorted", "<", "<=", ">", ">="), by
+        assert (k is not None) == (by == "sorted"), (by, k)
+        assert len(inputs) >= {"max": 2, "min": 2, "sorted": 1}.get(by, 2), (by, inputs)
+        assert by in ("max", "min", "sorted") or len(inputs) == 2, (by, inputs)
+        ids = [self.operand(x).id for x in inputs]
+        node = {"id": len(self.nodes), "op": "select", "by": by, "inputs": ids}
+        if k is not None:
+            node["params"] = [int(k)]
         self.nodes.append(node)
         return Rec(self, node["id"])
 
@@ -109,6 +124,7 @@ class Recording:
             "apply": lambda op, ins, ps=(): self.graph.apply(op, ins, ps),
             "maximum": lambda a, b: self.graph.apply("maximum", [a, b]),
             "minimum": lambda a, b: self.graph.apply("minimum", [a, b]),
+            "select": lambda by, ins, k=None: self.graph.select(by, ins, k),
             "XorShift64Star": XorShift64Star,
             "crc32": zlib.crc32,
             "inf": math.inf,

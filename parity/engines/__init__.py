@@ -23,7 +23,7 @@ BUILTIN = {
 }
 
 __all__ = ["ALL_OPS", "BUILTIN", "Engine", "EngineUnavailable", "Graph", "Replay", "TorchMissing", "Unsupported",
-           "default_pair", "import_torch", "make", "replay_tape"]
+           "default_pair", "import_torch", "make", "replay", "replay_tape"]
 
 
 def _load(target, what):
@@ -54,6 +54,18 @@ def default_pair():
         ref.start()
         _DEFAULT["pair"] = (eng, ref)
     return _DEFAULT["pair"]
+
+
+def replay(spec, tape, name="graph"):
+    """One tape replayed in an engine given by name (started on first use): its Replay. For tests and notebooks."""
+    engine = _STARTED.get(spec)
+    if engine is None:
+        engine = _STARTED[spec] = make(spec)
+        engine.start()
+    return engine.run(Graph(name, "", tape))
+
+
+_STARTED = {}
 
 
 def make(spec, timeout=30.0):

@@ -17,6 +17,10 @@ TorchMissing = EngineUnavailable  # the name callers used before engines were pl
 
 
 class Torch(Engine):
+    """One 0-d float64 tensor per node, each op through torch's own spelling (a + b, a.relu(), torch.maximum);
+    the gradient of the output with respect to every node (leaf or not) from one torch.autograd.grad call,
+    which is what .grad holds after backward() with retain_grad() on every node, bit for bit."""
+
     name = "torch"
 
     def start(self):
@@ -24,16 +28,19 @@ class Torch(Engine):
 
     def run(self, graph):
         torch = self.torch if hasattr(self, "torch") else import_torch()
-        f64 = torch.float64
+        f64, scalar = torch.float64, torch.scalar_tensor
 
         def leaf(x, label):
-            return torch.tensor(x, dtype=f64, requires_grad=True)
+            return scalar(x, dtype=f64).requires_grad_()
 
         tape = graph.tape
-        vals = replay_tape(tape, leaf, ns=torch, on_node=torch.Tensor.retain_grad)
-        vals[tape.output].backward()
-        data = [v.item() for v in vals]
-        grad = [v.grad.item() if v.grad is not None else 0.0 for v in vals]
+        vals = replay_tape(tape, leaf, ns=torch)
+        nodes = list({id(v): v for v in vals}.values())  # a select node is one of its inputs: ask once per tensor
+        grads = torch.autograd.grad(vals[tape.output], nodes, allow_unused=True)
+        by_id = {id(v): g for v, g in zip(nodes, grads)}
+        with torch.no_grad():
+            data = torch.stack(vals).tolist()
+            grad = [0.0 if (g := by_id[id(v)]) is None else g.item() for v in vals]
         return Replay(data, grad)
 
     def about(self):
