@@ -129,6 +129,18 @@ def test_a_lecture_style_nodes_row_answers_like_an_op_table_row():
     assert (out._row.name, out._row.symbol, out._row.args) == ("custom", "tanh", ())
 
 
+def test_a_leaf_with_a_non_string_op_is_refused_even_without_children():
+    with pytest.raises(TypeError, match="_op is the op's symbol"):
+        Value(1.0, _op=None)
+    with pytest.raises(TypeError, match="_op is the op's symbol"):
+        Value(1.0, (), 3, label="x")
+
+
+def test_children_that_are_not_iterable_are_refused_with_the_documented_message():
+    with pytest.raises(TypeError, match="_children must be a tuple of Values, got int"):
+        Value(1.0, 5, "+")
+
+
 def test_the_expected_values_here_are_torchs(torch):
     t = lambda x: torch.tensor(x, dtype=torch.float64)  # noqa: E731
     for x in MINUS_2_BASES:

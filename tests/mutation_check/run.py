@@ -121,7 +121,7 @@ def mutated_line(diff):
     added = [line[1:].strip() for line in lines if line.startswith("+") and not line.startswith("+++")]
     if added:
         return " ".join(added)
-    removed = [line[1:].strip() for line in lines if line.startswith("-") and not line.startswith("---")]
+    removed = [line[1:].strip() for line in lines if line.startswith("-") and not line.startswith("---") and line[1:].strip()]
     return "removed: " + " ".join(removed)  # a deleted line (a decorator)
 
 
