@@ -59,4 +59,7 @@ def test_every_equivalent_mutant_entry_parses_and_names_a_mutated_file_and_a_cos
 def test_a_survivor_is_matched_by_file_operator_and_mutated_line():
     diff = "--- mutation diff ---\n--- a/x.py\n+++ b/x.py\n@@ -1 +1 @@\n-    return a < b\n+    return a <= b\n"
     assert run.mutated_line(diff) == "return a <= b"
-    assert run.mutated_line("--- a/x.py\n+++ b/x.py\n@@ -1,2 +1 @@\n-    @property\n") == "removed: @property"
+    removed = "--- a/x.py\n+++ b/x.py\n@@ -1,2 +1 @@\n     def f(self):\n-    @property\n"
+    assert run.mutated_line(removed) == "def f(self): / removed: @property"
+    short = "--- a/x.py\n+++ b/x.py\n@@ -1,2 +1,2 @@\n         if a is None:\n-            continue\n+            break\n"
+    assert run.mutated_line(short) == "if a is None: / break"  # a short line is told apart by the line before

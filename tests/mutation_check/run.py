@@ -116,13 +116,18 @@ def progress(stop, total):
 
 
 def mutated_line(diff):
-    """The mutant's changed line, as it reads after the mutation."""
+    """The mutant's changed line, as it reads after the mutation; a short one (`break`) after the line before it,
+    so that one entry of docs/MUTANTS.md does not stand for every such mutant of the file."""
     lines = diff.splitlines()
-    added = [line[1:].strip() for line in lines if line.startswith("+") and not line.startswith("+++")]
-    if added:
-        return " ".join(added)
-    removed = [line[1:].strip() for line in lines if line.startswith("-") and not line.startswith("---") and line[1:].strip()]
-    return "removed: " + " ".join(removed)  # a deleted line (a decorator)
+    changed = [i for i, line in enumerate(lines) if line[:1] in "+-" and line[:3] not in ("+++", "---")]
+    added = [lines[i][1:].strip() for i in changed if lines[i].startswith("+")]
+    text = " ".join(added) if added else "removed: " + " ".join(
+        s for s in (lines[i][1:].strip() for i in changed) if s)  # a deleted line (a decorator)
+    if len(text) < 20 and changed:
+        before = [line[1:].strip() for line in lines[:changed[0]] if line.startswith(" ") and line.strip()]
+        if before:
+            text = f"{before[-1]} / {text}"
+    return text
 
 
 def equivalents():
