@@ -95,7 +95,7 @@ spec: $(STAMP)
 port-check: $(STAMP)
 	$(PY) -m parity check-port -- $(PORT)
 
-## make mutants: mutation testing of ops.py, floats.py, engine.py (cosmic-ray; the check is the parity harness vs the golden vectors, then the engine's tests; ~40 min; MUTATE=micrograd_ref/ops.py for one file; report in mutants/report.md, equivalents in docs/MUTANTS.md)
+## make mutants: mutation testing of ops.py, floats.py, engine.py (cosmic-ray; the check is the parity harness vs the golden vectors, then the engine's tests; about an hour; MUTATE=micrograd_ref/ops.py for one file; report in mutants/report.md, equivalents in docs/MUTANTS.md)
 mutants: $(MSTAMP)
 	$(PY) tests/mutation_check/run.py $(MUTATE)
 
