@@ -60,6 +60,6 @@ def test_a_survivor_is_matched_by_file_operator_and_mutated_line():
     diff = "--- mutation diff ---\n--- a/x.py\n+++ b/x.py\n@@ -1 +1 @@\n-    return a < b\n+    return a <= b\n"
     assert run.mutated_line(diff) == "return a <= b"
     removed = "--- a/x.py\n+++ b/x.py\n@@ -1,2 +1 @@\n     def f(self):\n-    @property\n"
-    assert run.mutated_line(removed) == "def f(self): / removed: @property"
+    assert run.mutated_line(removed) == "removed: @property"
     short = "--- a/x.py\n+++ b/x.py\n@@ -1,2 +1,2 @@\n         if a is None:\n-            continue\n+            break\n"
     assert run.mutated_line(short) == "if a is None: / break"  # a short line is told apart by the line before
