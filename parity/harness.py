@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from .catalogue import TRAINING, build_tape, cases_of, sgd, trained_weights
 from .compare import DEFAULT, EXACT, Mismatch, agree, errors
 from .diagnose import Evidence
-from .engines import Graph, Replay, Unsupported, default_pair
+from .engines import EngineError, Graph, Replay, Unsupported, default_pair
 from .expectations import Expectations
 
 FD_MAX_LEAVES = 12  # finite differences at up to this many leaves per graph
@@ -111,8 +111,8 @@ def _replay(engine, graph):
         return engine.run(graph), None
     except Unsupported as exc:
         return None, ("SKIP", f"{engine.name}: {exc}")
-    except RecursionError as exc:  # its own line: deep graphs are a level of their own
-        return None, ("ERROR", f"{engine.name} raised RecursionError: {exc}")
+    except EngineError as exc:  # already worded by the engine (a port's answer, crash or timeout)
+        return None, ("ERROR", f"{engine.name}: {exc}")
     except Exception as exc:  # an engine's failure on one graph is that graph's ERROR, never the harness's crash
         return None, ("ERROR", f"{engine.name} raised {type(exc).__name__}: {exc}")
 

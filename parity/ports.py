@@ -106,7 +106,9 @@ def markdown(ports):
 
 
 def as_json(ports):
-    return {"ports": [{"name": p["name"], "engine": p["engine"], "about": p["about"],
+    """The same cells as the markdown; nothing that depends on the machine (interpreter paths, directories)."""
+    return {"ports": [{"name": p["name"], "engine": p["engine"],
+                       "about": {k: v for k, v in p["about"].items() if k not in ("command", "directory")},
                        "cells": [{"op": op, "level": level, **{k.lower(): v for k, v in cell.items()}}
                                  for (op, level), cell in sorted(p["cells"].items())]} for p in ports]}
 

@@ -168,7 +168,7 @@ def test_help_lists_the_subcommands_and_the_exit_codes():
         assert code in out
 
 
-@pytest.mark.parametrize("sub", ["check-port", "spec", "export", "conventions", "ports"])
+@pytest.mark.parametrize("sub", ["check-port", "spec", "export", "conventions", "ports", "serve"])
 def test_every_subcommand_prints_its_help(sub):
     r = subprocess.run([sys.executable, "-m", "parity", sub, "--help"], capture_output=True, text=True, cwd=ROOT)
     assert r.returncode == 0 and "usage:" in r.stdout, r.stdout + r.stderr

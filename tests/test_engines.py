@@ -310,3 +310,20 @@ def test_python_adapter_written_in_30_lines_is_enough(tmp_path):
     r = parity("--engine", "mine:Mine", "seed/*", env={"PYTHONPATH": f"{tmp_path}{os.pathsep}{ROOT}"})
     assert r.returncode == 0, r.stdout + r.stderr
     assert "seed/L_graph" in r.stdout and "SKIP" in r.stdout and "all agree (mine == torch)" in r.stdout
+
+
+def test_any_engine_behind_the_protocol_micrograd_shows_skips_recursion_and_zero_division(tmp_path):
+    """`python -m parity serve ENGINE` is a port process: micrograd 0.1.0 behind the protocol."""
+    pytest.importorskip("micrograd")
+    r = subprocess.run([sys.executable, "-m", "parity", "check-port", "--json", str(tmp_path / "r.json"), "seed/*",
+                        "edge/div", "scale/*", "--", sys.executable, "-m", "parity", "serve", MICROGRAD],
+                       capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert r.returncode == 1, r.stdout[-2000:] + r.stderr
+    assert "Traceback" not in r.stdout + r.stderr
+    doc = json.loads((tmp_path / "r.json").read_text())
+    status = {g["name"]: g for g in doc["graphs"]}
+    assert status["seed/toy_max"]["status"] == "SKIP" and "micrograd lacks maximum" in status["seed/toy_max"]["skipped"]
+    assert status["seed/L_graph"]["status"] == "PASS"
+    assert "micrograd: port reported an error: RecursionError" in status["scale/chain_100k"]["error"]
+    assert "ZeroDivisionError" in status["edge/div"]["error"]
+    assert doc["by_op"]["relu"]["PASS"] > 0 and doc["by_level"]["scale"]["ERROR"] == 3

@@ -12,7 +12,7 @@ Adding a built-in engine is one module plus one line in BUILTIN.
 
 import importlib
 
-from .base import ALL_OPS, Engine, EngineUnavailable, Graph, Replay, Unsupported, replay_tape
+from .base import ALL_OPS, Engine, EngineError, EngineUnavailable, Graph, Replay, Unsupported, replay_tape
 from .torch_engine import TorchMissing, import_torch
 
 BUILTIN = {
@@ -22,7 +22,7 @@ BUILTIN = {
     "golden": "parity.engines.golden_engine:Golden",
 }
 
-__all__ = ["ALL_OPS", "BUILTIN", "Engine", "EngineUnavailable", "Graph", "Replay", "TorchMissing", "Unsupported",
+__all__ = ["ALL_OPS", "BUILTIN", "Engine", "EngineError", "EngineUnavailable", "Graph", "Replay", "TorchMissing", "Unsupported",
            "default_pair", "import_torch", "make", "replay", "replay_tape"]
 
 

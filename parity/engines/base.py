@@ -36,6 +36,11 @@ class Unsupported(Exception):
     """This engine cannot run this graph (an op it lacks, no stored answer): the graph is SKIPPED."""
 
 
+class EngineError(Exception):
+    """An engine's own, already worded, report that it failed on one graph (a port's error answer, a crash, a
+    timeout): shown as "NAME: message" where any other exception is shown as "NAME raised Type: message"."""
+
+
 class EngineUnavailable(Exception):
     """The engine cannot run at all (a module that is not installed, a port failing its handshake).
     The message is one line that says how to fix it; the CLI prints it and exits 2 before any work."""

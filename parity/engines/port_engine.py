@@ -20,14 +20,14 @@ import time
 
 from micrograd_ref.ops import OPS
 
-from .base import ALL_OPS, Engine, EngineUnavailable, Replay
+from .base import ALL_OPS, Engine, EngineError, EngineUnavailable, Replay
 
 PROTOCOL = 1
 HELLO_FIELDS = ("name", "version", "language", "ops")
 SPECIALS = {"inf": float("inf"), "-inf": float("-inf"), "nan": float("nan")}
 
 
-class PortFailure(Exception):
+class PortFailure(EngineError):
     """The port failed on one graph (crash, hang, malformed or mismatched answer, reported error)."""
 
 
