@@ -5,10 +5,11 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-test
 BSTAMP := $(VENV)/.installed-bench
+MSTAMP := $(VENV)/.installed-mutants
 PORT   ?= $(PY) examples/python_port/port.py
 
 .DEFAULT_GOAL := help
-.PHONY: help parity test bench bench-check golden spec conventions port-check ports clean graphviz-program
+.PHONY: help parity test bench bench-check golden spec conventions port-check ports mutants clean graphviz-program
 
 # The venv belongs to $(PYTHON), which must be Python 3.11+: it is checked before anything is created or
 # removed, and a venv whose interpreter does not run or has another major.minor than $(PYTHON) (one made
@@ -33,6 +34,10 @@ $(STAMP): pyproject.toml
 
 $(BSTAMP): $(STAMP)
 	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test,bench]'
+	touch $@
+
+$(MSTAMP): $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check -e '.[test,mutants]'
 	touch $@
 
 ## make help: this list (also `make` with no target)
@@ -94,6 +99,10 @@ conventions: $(STAMP)
 port-check: $(STAMP)
 	$(PY) -m parity check-port -- $(PORT)
 
+## make mutants: mutation testing of ops.py, floats.py, engine.py (cosmic-ray; the check is the parity harness vs the golden vectors, then the engine's tests; about an hour; MUTATE=micrograd_ref/ops.py for one file; report in mutants/report.md, equivalents in docs/MUTANTS.md)
+mutants: $(MSTAMP)
+	$(PY) tests/mutation_check/run.py $(MUTATE)
+
 ## make clean: remove the venv and caches
 clean:
-	rm -rf $(VENV) .pytest_cache .hypothesis .benchmarks *.egg-info
+	rm -rf $(VENV) .pytest_cache .hypothesis .benchmarks *.egg-info mutants
