@@ -140,14 +140,14 @@ def prepare(args, engine=None):
     from .engines import EngineUnavailable
 
     names = select(CATALOGUE, args.graphs)
-    if getattr(args, "random", 0) < 0:
+    if args.random < 0:
         raise UsageError("--random takes N >= 0")
-    if getattr(args, "seed", None) is not None and not args.random:
+    if args.seed is not None and not args.random:
         raise UsageError("--seed chooses the graphs of --random N; give --random too")
     for opt in ("json", "junit"):
-        if getattr(args, opt, None):
+        if getattr(args, opt):
             check_output_file(getattr(args, opt), f"--{opt}")
-    if getattr(args, "dot", None):
+    if args.dot:
         check_output_dir(args.dot, "--dot")
     if args.jobs < 1:
         raise UsageError("--jobs takes N >= 1")

@@ -11,19 +11,13 @@ import math
 import os
 import sys
 
+from .tape import literal
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_OUTPUT = os.path.join(ROOT, "docs", "CONVENTIONS.md")
 ENGINES = ("torch", "jax", "micrograd_ref", "examples.micrograd_adapter:Micrograd")
 TITLES = {"torch": "torch", "jax": "JAX", "micrograd_ref": "micrograd_ref", "micrograd": "micrograd 0.1.0"}
 UPSTREAM = "g=1.0"
-
-
-def fmt(x):
-    if math.isnan(x):
-        return "nan"
-    if math.isinf(x):
-        return "inf" if x > 0 else "-inf"
-    return repr(float(x))
 
 
 def same(x, y, signed_zero):
@@ -77,12 +71,12 @@ def cell(result, ref):
         return f"**{result[1]}**"
     _, data, grads = result
     ok_ref = ref is not None and ref[0] == "ok"
-    d = fmt(data)
+    d = literal(data)
     if ok_ref and not same(data, ref[1], signed_zero=True):
         d = f"**{d}**"
     gs = []
     for k, g in enumerate(grads):
-        s = fmt(g)
+        s = literal(g)
         if ok_ref and not same(g, ref[2][k], signed_zero=False):
             s = f"**{s}**"
         gs.append(s)

@@ -75,7 +75,7 @@ def count_table(rows, head):
 def failures(results, limit=20):
     lines = []
     for r in results:
-        if r.ok and not r.count("XPASS"):
+        if r.ok:
             continue
         errs = [c for c in r.cases if c.status in ("ERROR", "XPASS")]
         for c in errs[:3]:
@@ -98,24 +98,26 @@ def expected_lines(results, expectations=None, limit=3):
         for e, m in r.declared:
             by_entry.setdefault(e, []).append(m)
     for e, found in by_entry.items():
-        total = sum(1 for r in results for c in r.cases if c.status == "XFAIL" and c.reason == e.reason)
+        total = sum(r.matched.get(e, 0) for r in results)
         lines.append(f"[{total} case(s)] {e.match}: {e.reason}" + (f" ({e.link})" if e.link else ""))
         lines.extend(f"    {m}" for m in found[:limit])
-    if expectations:
-        ran = [r.name for r in results]
-        matched = set().union(*(r.matched for r in results)) if results else set()
-        for e in expectations.entries:
-            if e not in matched and any(e.matches_entry(n) for n in ran):
-                lines.append(f"stale: {e.match}: no longer differs ({e.source}); remove the entry")
+    for e in stale(results, expectations):
+        lines.append(f"stale: {e.match}: no longer differs ({e.source}); remove the entry")
     return lines
 
 
 def stale(results, expectations):
+    """Expectations that matched no disagreement in a run that covered their graphs."""
     if not expectations:
         return []
-    matched = set().union(*(r.matched for r in results)) if results else set()
     ran = [r.name for r in results]
-    return [e for e in expectations.entries if e not in matched and any(e.matches_entry(n) for n in ran)]
+    return [e for e in expectations.entries
+            if not any(e in r.matched for r in results) and any(e.matches_entry(n) for n in ran)]
+
+
+def run_ok(results, strict=False):
+    """Whether the run passes: every entry PASS or XFAIL (or SKIP unless strict); any XPASS makes its entry fail."""
+    return bool(results) and all(r.ok_when(strict) for r in results)
 
 
 def counts(results):
@@ -129,7 +131,7 @@ def summary(results, seconds, engine, reference, strict=False):
     parts = [f"{n[label]} {label}" for label, _ in COUNTED if n[label] or label == "passed"]
     head = (f"{len(results)} entries, {n_cases} cases ({', '.join(parts)}), {nodes} nodes compared "
             f"(data and grad, tolerance {DEFAULT} unless exact) in {seconds:.1f}s: ")
-    bad = sum(not r.ok_when(strict) or bool(r.count("XPASS")) for r in results)
+    bad = sum(not r.ok_when(strict) for r in results)
     if bad:
         return head + f"{bad} FAILED ({engine} disagrees with {reference})"
     if not nodes:
@@ -148,7 +150,7 @@ def _commit():
 
 def write_json(path, results, seconds, engines=(), strict=False, extra=None):
     doc = {
-        "ok": all(r.ok_when(strict) and not r.count("XPASS") for r in results),
+        "ok": run_ok(results, strict),
         "engines": list(engines),
         "engine": results[0].engine if results else None,
         "reference": results[0].reference if results else None,
@@ -268,5 +270,4 @@ def emit(results, seconds, quiet=False, json_path=None, junit_path=None, suite="
     if junit_path:
         write_junit(junit_path, results, suite=suite)
     print(summary(results, seconds, engine, reference, strict))
-    ok = all(r.ok_when(strict) and not r.count("XPASS") for r in results)
-    return 0 if ok and results else 1
+    return 0 if run_ok(results, strict) else 1

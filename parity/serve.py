@@ -10,19 +10,14 @@ serving. It exits 0 at end of input.
 
 import argparse
 import json
-import math
 import sys
 
 PROTOCOL = 1
 
 
-def _num(x):
-    return "nan" if math.isnan(x) else ("inf" if x == math.inf else "-inf" if x == -math.inf else x)
-
-
 def serve(engine, stdin=sys.stdin, stdout=sys.stdout):
     from .engines import Graph
-    from .golden import tape_from_nodes
+    from .golden import num, tape_from_nodes
 
     about = engine.about()
     hello = {"type": "hello", "protocol": PROTOCOL, "name": engine.name, "version": str(about.get("version", "0")),
@@ -42,7 +37,7 @@ def serve(engine, stdin=sys.stdin, stdout=sys.stdout):
                 try:
                     tape = tape_from_nodes(msg["nodes"], msg["output"])
                     out = engine.run(Graph(msg.get("name", ""), msg.get("case", ""), tape))
-                    answer.update(data=[_num(x) for x in out.data], grad=[_num(x) for x in out.grad])
+                    answer.update(data=[num(x) for x in out.data], grad=[num(x) for x in out.grad])
                 except Exception as exc:  # the engine's failure on this graph: report it, keep serving
                     answer["error"] = f"{type(exc).__name__}: {exc}"
         stdout.write(json.dumps(answer, separators=(",", ":"), allow_nan=False) + "\n")

@@ -151,14 +151,14 @@ class Tape:
         for n in self.nodes:
             if n.op is None:
                 label = f", label={n.label!r}" if n.label else ""
-                lines.append(f"n{n.id} = Value({_lit(n.data)}{label})")
+                lines.append(f"n{n.id} = Value({literal(n.data)}{label})")
             elif n.op == "select":
-                args = [_lit(self.nodes[i].data) if self.nodes[i].const else f"n{i}" for i in n.inputs]
+                args = [literal(self.nodes[i].data) if self.nodes[i].const else f"n{i}" for i in n.inputs]
                 lines.append(f"n{n.id} = {select_spelling(n.by, args, n.params)}")
             else:
                 spec = OPS[n.op]
                 env = dict(zip("ab", (f"n{i}" for i in n.inputs)))
-                env.update(zip(spec.params, (_lit(p) for p in n.params)))
+                env.update(zip(spec.params, (literal(p) for p in n.params)))
                 text = spec.spelling.replace("ns.", "")
                 expr = "".join(env.get(tok, tok) for tok in _tokens(text))
                 lines.append(f"n{n.id} = {expr}")
@@ -231,7 +231,8 @@ def _tokens(text):
     return re.findall(r"[A-Za-z_]\w*|\S|\s+", text)
 
 
-def _lit(x):
+def literal(x):
+    """x as Python source: repr of the double, or inf / -inf / nan (the names `from math import inf, nan` gives)."""
     if math.isnan(x):
         return "nan"
     if math.isinf(x):

@@ -44,28 +44,27 @@ def _load(target, what):
     return engine
 
 
-_DEFAULT = {}
+_STARTED = {}
+
+
+def started(spec):
+    """The engine of that name, made and started once per process."""
+    engine = _STARTED.get(spec)
+    if engine is None:
+        engine = make(spec)
+        engine.start()
+        _STARTED[spec] = engine
+    return engine
 
 
 def default_pair():
     """(candidate, reference) of a plain run, started: micrograd_ref against torch float64."""
-    if not _DEFAULT:
-        eng, ref = make("micrograd_ref"), make("torch")
-        ref.start()
-        _DEFAULT["pair"] = (eng, ref)
-    return _DEFAULT["pair"]
+    return started("micrograd_ref"), started("torch")
 
 
 def replay(spec, tape, name="graph"):
     """One tape replayed in an engine given by name (started on first use): its Replay. For tests and notebooks."""
-    engine = _STARTED.get(spec)
-    if engine is None:
-        engine = _STARTED[spec] = make(spec)
-        engine.start()
-    return engine.run(Graph(name, "", tape))
-
-
-_STARTED = {}
+    return started(spec).run(Graph(name, "", tape))
 
 
 def make(spec, timeout=30.0):

@@ -38,12 +38,6 @@ class Golden(Engine):
             doc["by_case"] = {g["case"]: g for g in doc["graphs"]}
         return doc
 
-    def graphs(self, entry):
-        """The stored (case, tape) pairs of an entry: what a port is asked to replay."""
-        from ..golden import tape_from_nodes
-
-        return [(g["case"], tape_from_nodes(g["nodes"], g["output"])) for g in self._doc(entry)["graphs"]]
-
     def run(self, graph):
         from ..golden import from_num, tape_nodes
 
