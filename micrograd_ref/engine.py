@@ -9,7 +9,9 @@ micrograd and the seed notes spell it: '+', '*', 'ReLU', 'tanh', '**2' ...). The
 row a node applies in backward is kept in ``_row``.
 """
 
+import itertools
 import numbers
+import operator
 import threading
 
 from .ops import ADD, DIV, EXP, LOG, MAXIMUM, MINIMUM, MUL, NEG, OPS, POW, POW_SCALAR, RELU, SIGMOID, SUB, TANH, Op
@@ -37,7 +39,7 @@ class Value:
 
     # Inputs are two slots, not a tuple: one GC-tracked object per node instead of two
     # halves the garbage collector's work while a graph is built (see README, Performance).
-    __slots__ = ("data", "grad", "label", "_op", "_row", "_a", "_b", "_up", "_seen")
+    __slots__ = ("data", "grad", "label", "_op", "_row", "_a", "_b", "_up", "_seen", "_seq")
     __array_ufunc__ = None  # numpy scalars and arrays defer to Value's reflected operators
 
     def __init__(self, data, _children=(), _op="", label=""):
@@ -51,7 +53,8 @@ class Value:
         self._row = None  # the ops.Op row backward applies (bound to k for v ** k); None for a leaf
         self._a = None  # first input node (None for a leaf)
         self._b = None  # second input node (None for a leaf or a one-input op)
-        self._seen = 0  # backward's scratch: consumers still to report in the current backward()
+        self._seen = 0  # backward's scratch: reached in the current backward()
+        self._seq = _next_seq()  # creation order: backward runs later nodes first, as torch
         # (and _up, backward's other scratch slot: the gradient received so far, set by backward)
         if _children or type(_op) is not str or type(label) is not str:
             _custom(self, _children, _op, label)
@@ -100,7 +103,7 @@ class Value:
     # -- pickle and copy.deepcopy: flat, so a 200,000-node chain does not recurse ------
 
     def __reduce_ex__(self, protocol):
-        state = (self.data, self.grad, self.label, self._op, self._row, self._a, self._b)
+        state = (self.data, self.grad, self.label, self._op, self._row, self._a, self._b, self._seq)
         if self._a is None or _PICKLE_PLAIN.pop(id(self), False):
             return _blank, (), state
         # Pickle and deepcopy recurse into each object's inputs, so a deep graph would hit
@@ -114,13 +117,15 @@ class Value:
         return _blank, (ancestors,), state
 
     def __setstate__(self, state):
-        self.data, self.grad, self.label, self._op, self._row, self._a, self._b = state
+        self.data, self.grad, self.label, self._op, self._row, self._a, self._b = state[:7]
+        # a restored node keeps its place in creation order (pickles from before _seq get a new one)
+        self._seq = _restore_seq(state[7]) if len(state) > 7 else _next_seq()
         self._seen = 0
 
     def __copy__(self):
         # copy.copy: a new node over the same inputs (no ancestor list needed)
         node = _new(Value)
-        node.__setstate__((self.data, self.grad, self.label, self._op, self._row, self._a, self._b))
+        node.__setstate__((self.data, self.grad, self.label, self._op, self._row, self._a, self._b))  # made now
         return node
 
     def __repr__(self):
@@ -246,64 +251,71 @@ _backward_lock = threading.Lock()
 
 
 def _propagate(root):
-    # Pass 1: reach every node root depends on; count each one's consumers
-    # (edges into it from reachable nodes) and clear the gradient it received.
-    root._up = 0.0
+    # torch's order (docs/SPEC.md, section 3): every node root depends on sends its gradient once all its
+    # consumers have sent theirs, nodes made later first. Since a node is always made after its inputs,
+    # that is simply every reachable op node in decreasing order of creation (_seq), which is what torch's
+    # autograd does: of the nodes ready to run, it runs the one created last. A node's contributions are
+    # summed in the order they arrive, the first taken as is (not added to +0.0), as torch's input buffer.
+    #
+    # Pass 1: reach every node root depends on, once each; nothing received yet (_up None).
+    root._seen = 1
+    root._up = 1.0
+    order, leaves = [root], []
     stack = [root]
     push, pop = stack.append, stack.pop
     while stack:
         node = pop()
-        a = node._a
-        if a is None:
-            continue
-        if a._seen:
-            a._seen += 1
-        else:
-            a._seen = 1
-            a._up = 0.0
-            if a._a is not None:
-                push(a)
-        b = node._b
-        if b is not None:
-            if b._seen:
-                b._seen += 1
-            else:
-                b._seen = 1
-                b._up = 0.0
-                if b._a is not None:
-                    push(b)
-    # Pass 2: a node is ready once every consumer has sent it its gradient; then it
-    # adds what it received to .grad and sends each input its share (ops.py).
-    root._up = 1.0
-    ready = [root]
-    push, pop = ready.append, ready.pop
-    while ready:
-        node = pop()
+        for p in (node._a, node._b):
+            if p is not None and not p._seen:
+                p._seen = 1
+                p._up = None
+                if p._a is not None:
+                    push(p)
+                    order.append(p)
+                else:
+                    leaves.append(p)
+    if root._a is None:
+        order, leaves = [], [root]
+    order.sort(key=_creation, reverse=True)
+    # Pass 2: each op node, latest first, adds what it received to .grad and sends each input its
+    # share (ops.py), a's before b's. A .grad of 0.0 takes the gradient as is, as torch's .grad of None.
+    for node in order:
+        node._seen = 0
         g = node._up
-        node.grad += g
+        gr = node.grad
+        node.grad = gr + g if gr else g
         a = node._a
-        if a is None:
-            continue
         b = node._b
         if b is not None:
             ga, gb = node._row.backward(g, node.data, a.data, b.data)
-            a._up += ga
-            b._up += gb
-            left = a._seen - 1
-            a._seen = left
-            if not left:
-                push(a)
-            left = b._seen - 1
-            b._seen = left
-            if not left:
-                push(b)
+            u = a._up
+            a._up = ga if u is None else u + ga
+            u = b._up
+            b._up = gb if u is None else u + gb
         else:
             (ga,) = node._row.backward(g, node.data, a.data)
-            a._up += ga
-            left = a._seen - 1
-            a._seen = left
-            if not left:
-                push(a)
+            u = a._up
+            a._up = ga if u is None else u + ga
+    for node in leaves:
+        node._seen = 0
+        g = node._up
+        gr = node.grad
+        node.grad = gr + g if gr else g
+
+
+_creation = operator.attrgetter("_seq")
+
+# Creation order: each node's _seq, from one process-wide counter (itertools.count is atomic under the GIL).
+# A node restored from a pickle keeps its _seq, and the counter moves past it, so nodes made afterwards
+# still come later (_restore_seq).
+_next_seq = itertools.count().__next__
+
+
+def _restore_seq(seq):
+    global _next_seq
+    if _next_seq() <= seq:
+        _next_seq = itertools.count(seq + 1).__next__
+    return seq
 
 
 def _reset(root):
@@ -490,6 +502,7 @@ def _node(data, op, a, b=None):
     node._a = a
     node._b = b
     node._seen = 0
+    node._seq = _next_seq()
     return node
 
 

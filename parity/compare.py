@@ -1,44 +1,48 @@
 """What "agree" means, and how a disagreement is reported.
 
-Exact (bit for bit) means the same IEEE-754 bits, with one NaN equal to any other
-NaN: ``0.0`` and ``-0.0`` differ, as do two doubles an ulp apart. One convention
-relaxes this, for gradients only, and only in one direction (``GRAD_ZERO_RULE``):
-micrograd_ref's gradient sums start at ``+0.0`` (docs/SPEC.md section 3), so a
-gradient whose contributions are all ``-0.0`` is ``+0.0`` there, while torch's
-autograd, which takes a node's first contribution as is, reports ``-0.0``. Such a
-zero sign never changes any other number (no gradient formula divides by a
-gradient, and ``x + -0.0 == x + 0.0`` for every x other than a zero), so an engine's
-``+0.0`` agrees with a reference ``-0.0`` gradient; an engine's ``-0.0`` where the
-reference has ``+0.0`` is a mismatch (the spec's sums can never produce it).
+Exact (bit for bit) means the same IEEE-754 bits, with one NaN equal to any other NaN:
+``0.0`` and ``-0.0`` differ, as do two doubles an ulp apart. Which values are compared
+exactly is derived from the ops they went through (parity/exactness.py); the others are
+compared within the entry's bound (``Tolerance``), where special values stay exact:
+a nan only equals a nan, an infinity only the same infinity, and two zeros only if their
+signs agree.
 """
 
 import math
 import struct
 from dataclasses import dataclass
 
-# Default tolerance: |engine - reference| <= ATOL + RTOL * |reference|.
+# Default bound: |engine - reference| <= ATOL + RTOL * |reference|.
 RTOL = 1e-12
 ATOL = 1e-12
 
 
 @dataclass(frozen=True)
 class Tolerance:
+    """The bound for values that are not exact: rel/abs, or for data (ulps > 0) that many units in the last
+    place of the reference: single-op graphs, where a value is one rounding of a primitive away."""
+
     rtol: float = RTOL
     atol: float = ATOL
-    exact: bool = False  # bit for bit (any NaN equals any NaN; see GRAD_ZERO_RULE for gradients)
+    exact: bool = False  # everything bit for bit (the oracles that are exact by construction)
+    ulps: int = 0  # data of an inexact node within ulps * ulp(reference); gradients keep rtol/atol
 
     def __str__(self):
-        return "exact" if self.exact else f"rel {self.rtol:g} / abs {self.atol:g}"
+        if self.exact:
+            return "exact"
+        return (f"{self.ulps} ulps (data), " if self.ulps else "") + f"rel {self.rtol:g} / abs {self.atol:g}"
+
+    def bound(self, ref, quantity="data"):
+        if self.exact:
+            return 0.0
+        if self.ulps and quantity == "data":
+            return self.ulps * math.ulp(ref)
+        return self.atol + self.rtol * abs(ref)
 
 
 DEFAULT = Tolerance()
 EXACT = Tolerance(exact=True)
-
-
-GRAD_ZERO_RULE = (
-    "gradient sums start at +0.0, so a gradient of +0.0 agrees with a reference gradient of -0.0 "
-    "(torch takes a node's first contribution as is); a -0.0 gradient where the reference has +0.0 does not"
-)
+EDGE = Tolerance(ulps=4)  # single-op graphs: libm's tanh, exp, log, pow are within an ulp or two of correct
 
 _pack = struct.Struct("<d").pack
 
@@ -51,24 +55,15 @@ def same_bits(x, ref):
 
 
 def agree(x, ref, tol=DEFAULT, quantity="data"):
-    """Whether an engine's x agrees with the reference value ref.
-
-    nan equals nan; infinities must match in sign. Exact: the same bits, except that for a
-    gradient (quantity starting with "grad") an engine's +0.0 agrees with a reference -0.0
-    (GRAD_ZERO_RULE). Otherwise |x - ref| <= atol + rtol * |ref| for finite values.
-    """
+    """Whether an engine's x agrees with the reference value ref: nan only with nan, an infinity only with
+    the same one, zeros only with the same sign; otherwise the same bits (exact) or within tol's bound."""
     if x != x or ref != ref:
         return x != x and ref != ref
     if x == ref:
-        if not tol.exact or x != 0.0:
-            return True  # equal non-zero doubles have equal bits
-        if _pack(x) == _pack(ref):
-            return True
-        # +0.0 against -0.0: only an engine's +0.0 gradient against a reference -0.0 agrees
-        return quantity.startswith("grad") and math.copysign(1.0, x) > 0.0
+        return x != 0.0 or _pack(x) == _pack(ref)
     if tol.exact or math.isinf(x) or math.isinf(ref):
         return False
-    return abs(x - ref) <= tol.atol + tol.rtol * abs(ref)
+    return abs(x - ref) <= tol.bound(ref, quantity)
 
 
 def errors(x, ref):
@@ -89,16 +84,21 @@ class Mismatch:
     reference: float
     reference_name: str = "reference"
     engine_name: str = "engine"
+    rule: str = ""  # how it was compared: "bit for bit", "within 4 ulps", ...
 
     @property
     def difference(self):
         return self.value - self.reference
 
     def __str__(self):
+        ulps = ""
+        if math.isfinite(self.value) and math.isfinite(self.reference) and self.value != self.reference:
+            ulps = f" ({abs(self.difference) / math.ulp(self.reference):.3g} ulps)"
+        rule = f"; compared {self.rule}" if self.rule else ""
         return (
             f"{self.graph}: node {self.node_name}: {self.quantity} "
             f"{self.engine_name}={self.value!r} {self.reference_name}={self.reference!r} "
-            f"difference={self.difference!r}"
+            f"difference={self.difference!r}{ulps}{rule}"
         )
 
     def as_dict(self):
@@ -106,7 +106,7 @@ class Mismatch:
             "graph": self.graph, "node": self.node, "node_name": self.node_name,
             "quantity": self.quantity, "engine": self.engine_name, "value": _j(self.value),
             "reference_name": self.reference_name, "reference": _j(self.reference),
-            "difference": _j(self.difference),
+            "difference": _j(self.difference), "rule": self.rule,
         }
 
 

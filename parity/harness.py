@@ -16,10 +16,16 @@ import math
 import time
 from dataclasses import dataclass, field
 
+from micrograd_ref import floats
+from micrograd_ref.ops import OPS, compiled, rounds
+
+from . import correctly_rounded, spec_eval
 from .catalogue import TRAINING, build_tape, cases_of, sgd, trained_weights
-from .compare import DEFAULT, EXACT, Mismatch, agree, errors
+from .compare import DEFAULT, EXACT, Mismatch, agree, errors, same_bits
 from .diagnose import Evidence
 from .engines import EngineError, Graph, Replay, Unsupported, default_pair
+from .engines.base import SPEC_CORRECTLY_ROUNDED
+from .exactness import derive, uses
 from .expectations import Expectations
 
 FD_MAX_LEAVES = 12  # finite differences at up to this many leaves per graph
@@ -50,7 +56,9 @@ class GraphResult:
     nodes: int = 0  # nodes compared
     max_abs: float = 0.0
     worst: float = 0.0  # the largest error as a fraction of what the tolerance allows (inf for any exact miss)
-    exact: bool = False
+    bounded: int = 0  # values (data or grad) compared within the bound; every other one bit for bit
+    values: int = 0  # values compared
+    notes: dict = field(default_factory=dict)  # {primitive the reference does not round correctly: values bounded for it}
     mismatches: list = field(default_factory=list)  # of FAIL cases (the first MAX_KEPT)
     n_mismatches: int = 0
     declared: list = field(default_factory=list)  # (Expected, first Mismatch or error) of XFAIL cases
@@ -64,6 +72,11 @@ class GraphResult:
 
     def count(self, status):
         return sum(c.status == status for c in self.cases)
+
+    @property
+    def exact(self):
+        """Every value compared bit for bit (derived from the ops: parity/exactness.py)."""
+        return self.values > 0 and self.bounded == 0
 
     @property
     def status(self):
@@ -92,6 +105,8 @@ class GraphResult:
             "engine": self.engine, "reference": self.reference, "cases": len(self.cases), "counts": counts,
             "nodes_compared": self.nodes, "max_abs_error": self.max_abs,
             "worst_error_of_allowed": self.worst if math.isfinite(self.worst) else "inf", "exact": self.exact,
+            "values_compared": self.values, "values_bounded": self.bounded,
+            "reference_platform_notes": self.notes,
             "checks": self.checks, "seconds": round(self.seconds, 4), "digest": self.digest,
             "error": self.error, "suspects": self.suspects,
             "skipped": sorted({c.reason for c in self.cases if c.status == "SKIP"})[:5],
@@ -123,25 +138,77 @@ def _replay(engine, graph):
     return out, None
 
 
-def compare_replays(res, graph, eng, ref, tol, names):
-    """Mismatches of every node's data and grad; updates res's error statistics."""
+def compare_replays(res, graph, eng, ref, tol, names, exact):
+    """Mismatches of every node's data and grad, bit for bit where exact (an Exactness) says so, else within
+    tol; updates res's error statistics."""
     tape = graph.tape
     out = []
     for q in ("data", "grad"):
-        mine, theirs = getattr(eng, q), getattr(ref, q)
+        mine, theirs, flags = getattr(eng, q), getattr(ref, q), getattr(exact, q)
         worst = res.worst
+        res.values += len(mine)
+        res.bounded += len(flags) - sum(flags)
         for i, (x, y) in enumerate(zip(mine, theirs)):
             if x == y and (x != 0.0 or math.copysign(1.0, x) == math.copysign(1.0, y)):
                 continue  # the common case, fast (equal non-zero doubles, or zeros of one sign, have equal bits)
-            if not agree(x, y, tol, q):
-                out.append(Mismatch(graph.name, i, tape.name_of(i), q, x, y, names[1], names[0]))
+            t = tol if not flags[i] else EXACT
+            if not agree(x, y, t, q):
+                out.append(Mismatch(graph.name, i, tape.name_of(i), q, x, y, names[1], names[0],
+                                    "bit for bit" if flags[i] else f"within {tol}"))
             a, _ = errors(x, y)
             if a:
                 res.max_abs = max(res.max_abs, a)
-                allowed = 0.0 if tol.exact else tol.atol + tol.rtol * abs(y)
+                allowed = t.bound(y, q)
                 worst = max(worst, a / allowed if allowed else math.inf)
         res.worst = worst
     return out
+
+
+# The own-values oracle: an engine's gradients recomputed by the spec from its own data, and its data from its
+# own inputs, in correctly rounded arithmetic; bit for bit wherever the engine rounds every primitive involved
+# correctly. It does not depend on the reference or the platform of either: a port's two-roundings tanh
+# backward, a kernel routed to pow, or a sum in another order shows on every machine.
+def own_values(graph, eng, engine):
+    tape = graph.tape
+    if correctly_rounded.available():
+        arithmetic, checkable = correctly_rounded.ARITHMETIC, frozenset(engine.correctly_rounded)
+    else:  # no MPFR here: only what IEEE hardware rounds correctly can be checked
+        arithmetic, checkable = floats.ARITHMETIC, frozenset(engine.correctly_rounded) & SPEC_CORRECTLY_ROUNDED
+    who = f"the spec on {engine.name}'s own values"
+    out = []
+    data = eng.data
+    forwards = {}  # (op, params) -> the forward in correctly rounded arithmetic, or None where not checkable
+    for n in tape.nodes:
+        if n.op is None or n.op == "select":
+            continue
+        key = (n.op, n.params)
+        fwd = forwards.get(key, False)
+        if fwd is False:
+            op = OPS[n.op]
+            fwd = forwards[key] = compiled(op, arithmetic)[0] if rounds(op, n.params) <= checkable else None
+        if fwd is not None and not same_bits(data[n.id], want := fwd(*(data[i] for i in n.inputs), *n.params)):
+            out.append(Mismatch(graph.name, n.id, tape.name_of(n.id), "data (from its own inputs)", data[n.id], want,
+                                who, engine.name, "bit for bit"))
+    exact = derive(tape, checkable, data, own_data=True)
+    grads = spec_eval.backward(tape, data, arithmetic)
+    for i, (x, y) in enumerate(zip(eng.grad, grads)):
+        if (x != y or x == 0.0) and exact.grad[i] and not same_bits(x, y):
+            out.append(Mismatch(graph.name, i, tape.name_of(i), "grad (from its own values)", x, y, who, engine.name,
+                                "bit for bit"))
+    return out
+
+
+def _reference_notes(res, graph, exact, cand, ref, data):
+    """Count the values compared within a bound only because the reference does not round correctly a
+    primitive the spec requires correctly rounded (IEEE 754's sqrt, fma) and the candidate does."""
+    lost = (SPEC_CORRECTLY_ROUNDED & cand.correctly_rounded) - ref.correctly_rounded
+    if not lost or not uses(graph.tape, lost):
+        return
+    for p in sorted(lost):
+        alt = derive(graph.tape, cand.correctly_rounded & (ref.correctly_rounded | {p}), data)
+        n = sum(a and not b for a, b in zip(alt.data + alt.grad, exact.data + exact.grad))
+        if n:
+            res.notes[p] = res.notes.get(p, 0) + n
 
 
 def _twice(graph, eng, name):
@@ -202,7 +269,12 @@ class Run:
             status, reason = why
             self._record(res, graph, status, ops, reason, [])
             return eng, ref
-        bad = compare_replays(res, graph, eng, ref, tol, self.names)
+        both = frozenset(self.engine.correctly_rounded) & frozenset(self.reference.correctly_rounded)
+        exact = derive(graph.tape, both, ref.data)
+        _reference_notes(res, graph, exact, self.engine, self.reference, ref.data)
+        bad = compare_replays(res, graph, eng, ref, tol, self.names, exact)
+        if not exact.everywhere:  # where every value was compared bit for bit, the reference has said it all
+            bad += own_values(graph, eng, self.engine)
         if "backward twice" in getattr(self.engine, "promises", ()) and "grads_twice" in eng.extra:
             bad += _twice(graph, eng, self.engine.name)
         if smooth and len(graph.tape) <= FD_MAX_NODES:
@@ -238,10 +310,10 @@ class Run:
                 res.failing_tapes.append((graph.name, graph.tape, eng, ref, bad))
 
     def entry(self, entry):
-        res = GraphResult(entry.name, entry.level, *self.names, exact=entry.tol.exact)
+        res = GraphResult(entry.name, entry.level, *self.names)
         t0 = time.perf_counter()
         h = hashlib.sha256()
-        res.checks = [self.reference.name]
+        res.checks = [self.reference.name, "own values"]
         if "backward twice" in getattr(self.engine, "promises", ()) and entry.kind != "training":
             res.checks.append("backward twice")
         if entry.smooth:
@@ -301,6 +373,7 @@ def run_generated(examples, seed, engine=None, reference=None):
         run.check(one, Graph(name, "", tape), DEFAULT)
         res.nodes += one.nodes
         res.max_abs, res.worst = max(res.max_abs, one.max_abs), max(res.worst, one.worst)
+        res.values, res.bounded = res.values + one.values, res.bounded + one.bounded
         res.cases.append(CaseResult(f"{name} [{len(res.cases)}]", one.cases[0].status, one.cases[0].ops,
                                     one.nodes, one.cases[0].reason))
         return one

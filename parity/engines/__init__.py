@@ -3,7 +3,8 @@
   micrograd_ref        this project's engine
   torch                torch.autograd, float64
   jax                  JAX, float64 (x64 enabled)
-  golden               the committed golden vectors (torch float64, stored; no torch needed)
+  golden               the committed golden vectors (the spec's correctly rounded answers, stored; no torch needed)
+  spec                 the spec computed live: the op table's formulas, correctly rounded (MPFR), torch's order
   port:CMD             a process speaking the line protocol (docs/SPEC.md), e.g. port:'node examples/js_port/port.js'
   package.module:NAME  a Python adapter: an Engine subclass or instance (README, "Check your own engine")
 
@@ -20,6 +21,7 @@ BUILTIN = {
     "torch": "parity.engines.torch_engine:Torch",
     "jax": "parity.engines.jax_engine:Jax",
     "golden": "parity.engines.golden_engine:Golden",
+    "spec": "parity.engines.spec_engine:Spec",
 }
 
 __all__ = ["ALL_OPS", "BUILTIN", "Engine", "EngineError", "EngineUnavailable", "Graph", "Replay", "TorchMissing", "Unsupported",

@@ -13,6 +13,10 @@ line protocol and any Python adapter are all the same kind of thing. An engine
 - may make extra promises the harness then checks (``promises``): ``"backward twice"``
   (a second ``backward()`` adds exactly the same gradients again; ``run`` returns them
   in ``extra["grads_twice"]``);
+- says which primitives it rounds correctly on the platform it runs on (``correctly_rounded``,
+  names from micrograd_ref.ops.PRIMITIVES): the values compared bit for bit are derived from it
+  (parity/exactness.py). The default is what IEEE 754 requires of sqrt and fma, and so the spec;
+  an engine on a library that does not round them correctly (torch on MKL) says so;
 - may ship a file of declared differences from torch (``differences``, see
   ``parity/expectations.py``): where the engine follows another framework's convention
   on purpose.
@@ -72,11 +76,16 @@ class Graph:
         return frozenset(n.op for n in self.tape.nodes if n.op is not None)
 
 
+# IEEE 754 requires these to be correctly rounded, like + - * /: an engine that follows the spec does.
+SPEC_CORRECTLY_ROUNDED = frozenset({"sqrt", "rsqrt", "fma"})
+
+
 class Engine:
     """Base class of engines; subclasses set ``name`` and ``ops`` and define ``run``."""
 
     name = "engine"
     ops = ALL_OPS
+    correctly_rounded = SPEC_CORRECTLY_ROUNDED  # primitives (ops.PRIMITIVES) it rounds correctly here
     promises = frozenset()
     differences = None  # path of the engine's declared differences from torch, or None
 

@@ -1,4 +1,4 @@
-"""The committed golden vectors (torch float64's answers, stored) as an engine: no torch needed.
+"""The committed golden vectors (the spec's correctly rounded answers, stored) as an engine: no torch needed.
 
 It answers a graph only when it holds that entry and case and the stored graph is the
 very same graph, node for node (a stale file is that graph's error, never a silent
@@ -7,11 +7,13 @@ answer for another graph). Graphs it has no vectors for (--random) are SKIPPED.
 
 import os
 
+from ..exactness import ALL
 from .base import Engine, EngineUnavailable, Replay, Unsupported
 
 
 class Golden(Engine):
     name = "golden"
+    correctly_rounded = ALL  # made by the spec engine: every primitive correctly rounded
 
     def __init__(self, directory=None):
         self.directory = directory
@@ -55,4 +57,4 @@ class Golden(Engine):
 
     def about(self):
         return {"name": self.name, "directory": os.path.abspath(self.directory or ""),
-                "source": "torch float64 (stored)"}
+                "source": self.index.get("made_by", "the spec engine") if hasattr(self, "index") else ""}

@@ -18,9 +18,9 @@ import subprocess
 import threading
 import time
 
-from micrograd_ref.ops import OPS
+from micrograd_ref.ops import OPS, PRIMITIVES
 
-from .base import ALL_OPS, Engine, EngineError, EngineUnavailable, Replay
+from .base import ALL_OPS, SPEC_CORRECTLY_ROUNDED, Engine, EngineError, EngineUnavailable, Replay
 
 PROTOCOL = 1
 HELLO_FIELDS = ("name", "version", "language", "ops")
@@ -146,6 +146,7 @@ class Port(Engine):
             raise PortFailure("port answered a different handshake after a restart")
         self.hello = hello
         self.ops = frozenset(hello["ops"])
+        self.correctly_rounded = frozenset(hello.get("correctly_rounded", SPEC_CORRECTLY_ROUNDED))
 
     def _check_hello(self, line):
         def bad(why):
@@ -169,7 +170,10 @@ class Port(Engine):
         unknown = sorted(set(ops) - ALL_OPS)
         if unknown:
             raise bad(f"unknown ops {', '.join(unknown)} (the spec's ops: {', '.join([*OPS, 'select'])})")
-        return {k: hello[k] for k in HELLO_FIELDS}
+        rounded = hello.get("correctly_rounded", sorted(SPEC_CORRECTLY_ROUNDED))  # optional: what it rounds correctly
+        if not isinstance(rounded, list) or not set(rounded) <= set(PRIMITIVES):
+            raise bad(f"'correctly_rounded' must be a list of primitives from {', '.join(PRIMITIVES)}")
+        return {**{k: hello[k] for k in HELLO_FIELDS}, "correctly_rounded": rounded}
 
     def after_fork(self):
         self.proc = None  # the parent's process and pipes stay the parent's; a worker starts its own

@@ -22,9 +22,11 @@ class Torch(Engine):
     which is what .grad holds after backward() with retain_grad() on every node, bit for bit."""
 
     name = "torch"
+    correctly_rounded = frozenset({"rsqrt"})  # until start() has looked at the platform
 
     def start(self):
         self.torch = import_torch()
+        self.correctly_rounded = platform_correctly_rounded(self.torch)
 
     def run(self, graph):
         torch = self.torch if hasattr(self, "torch") else import_torch()
@@ -45,4 +47,58 @@ class Torch(Engine):
 
     def about(self):
         torch = import_torch()
-        return {"name": self.name, "version": torch.__version__, "dtype": "float64"}
+        return {"name": self.name, "version": torch.__version__, "dtype": "float64", **platform(torch),
+                "correctly_rounded": sorted(platform_correctly_rounded(torch))}
+
+
+def platform(torch):
+    """What decides torch's float64 roundings on this machine: MKL (its version and code branch, MKL_CBWR),
+    ATen's CPU capability (without AVX2 tanh's backward does not fuse), the CPU."""
+    import os
+    import re
+
+    config = torch.__config__.show()
+    mkl = re.search(r"Math Kernel Library Version ([\w.\-]+)", config)
+    return {
+        "mkl": (mkl.group(1) if mkl else "none") if torch.backends.mkl.is_available() else "none",
+        "mkl_cbwr": os.environ.get("MKL_CBWR", "(unset: the CPU's fastest branch)"),
+        "aten_cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "tanh_backward_fuses": _fuses(torch),
+        "cpu": cpu_model(),
+    }
+
+
+def _fuses(torch):
+    """Whether torch's tanh backward rounds 1 - out * out once (fma), measured on 64 values, 0-d tensors as
+    the engine replays them (18 of these 64 round differently in two roundings)."""
+    from micrograd_ref.floats import one_minus_square
+
+    outs = [(i * 0.6180339887498949) % 1.0 for i in range(1, 65)]
+    one = torch.ones((), dtype=torch.float64)
+    got = [torch.ops.aten.tanh_backward(one, torch.scalar_tensor(x, dtype=torch.float64)).item() for x in outs]
+    return all(g == one_minus_square(x) for g, x in zip(got, outs))
+
+
+def platform_correctly_rounded(torch):
+    """The primitives torch rounds correctly here: rsqrt (x ** -0.5: IEEE sqrt, then a division) always;
+    sqrt only without MKL (torch.sqrt goes through MKL's vdSqrt, 1 ulp, its rounding by CPU branch); fma when
+    the tanh backward kernel fuses (ATen with AVX2 or better)."""
+    cr = {"rsqrt"}
+    if not torch.backends.mkl.is_available():
+        cr.add("sqrt")
+    if _fuses(torch):
+        cr.add("fma")
+    return frozenset(cr)
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform as _platform
+
+    return _platform.processor() or _platform.machine()
