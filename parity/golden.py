@@ -1,4 +1,9 @@
-"""Golden vectors: the catalogue as language-neutral JSON, with torch float64's data and grad of every node.
+"""Golden vectors: the catalogue as language-neutral JSON, with the spec's data and grad of every node.
+
+The answers are the spec engine's (parity/engines/spec_engine.py): the op table's formulas with every
+primitive correctly rounded (MPFR), gradients summed in torch's order. No libm and no torch is involved,
+so an export is byte-identical on every machine; torch, JAX, micrograd_ref and any port are measured
+against it.
 
 Numbers: finite doubles are JSON numbers written with the shortest round-trip
 repr (any correct parser recovers the exact double, -0.0 included); the three
@@ -18,6 +23,9 @@ from .engines import Graph
 from .tape import SELECTS, Node, Tape
 
 FORMAT = "micrograd_ref-golden/1"
+MADE_BY = ("the spec engine (python -m parity export): the op table's formulas in binary64 with every primitive "
+           "correctly rounded (tanh, exp, log, pow by MPFR through gmpy2; sqrt, + - * / by IEEE hardware; fma exactly), "
+           "gradients summed in torch's order (docs/SPEC.md, section 3); the same bytes on every machine")
 
 
 def num(x):
@@ -81,12 +89,12 @@ def graph_doc(case, tape, expected):
 
 
 def entry_graphs(entry, engine=None):
-    """[(case, tape, the engine's Replay)] for an entry (torch float64 unless another engine is given);
+    """[(case, tape, the engine's Replay)] for an entry (the spec engine unless another engine is given);
     training entries give one graph per SGD step, each step from the engine's own previous gradients."""
     if engine is None:
-        from .engines.torch_engine import Torch
+        from .engines.spec_engine import Spec
 
-        engine = Torch()
+        engine = Spec()
         engine.start()
     if entry.kind != "training":
         return [(case, tape, engine.run(Graph(entry.name, case, tape))) for case, tape in cases_of(entry)]
@@ -111,7 +119,9 @@ def entry_doc(entry):
         "name": entry.name,
         "kind": entry.kind,
         "doc": entry.doc,
-        "tolerance": {"exact": tol.exact, "rtol": tol.rtol, "atol": tol.atol},
+        # exact: every value of the entry is exact for any two engines (its ops round through IEEE operations only);
+        # otherwise exactness is derived node by node (docs/SPEC.md, section 6) and the rest is within this bound
+        "tolerance": {"exact": entry.exact, "rtol": tol.rtol, "atol": tol.atol, "ulps": tol.ulps},
         "graphs": [graph_doc(c, t, r) for c, t, r in entry_graphs(entry)],
     }
 
@@ -148,7 +158,8 @@ def dumps(doc):
 
 def export(directory, names=None):
     os.makedirs(directory, exist_ok=True)
-    index = {"format": FORMAT, "default_tolerance": {"rtol": DEFAULT.rtol, "atol": DEFAULT.atol}, "entries": []}
+    index = {"format": FORMAT, "default_tolerance": {"rtol": DEFAULT.rtol, "atol": DEFAULT.atol},
+             "made_by": MADE_BY, "entries": []}
     for name, entry in CATALOGUE.items():
         if names and name not in names:
             continue
