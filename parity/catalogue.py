@@ -552,11 +552,36 @@ def evaluation_order():
 
 ACCUMULATION_SCALES = (1.0, 1e-16, 3e-17, 1e-16, 7e-17, 1e-16)
 
+# Graphs found by a search over parity.generate.reuse_tape (tests/test_accumulation_order.py): on each, the
+# wrong orders named give other bits than the spec's (section 3). (leaf values x0, x1..., then ops over node
+# ids, leaves first; the output, often not the last node: the nodes after it get no gradient.)
+ORDER_GRAPHS = (
+    ((1.5,), (("neg", 0), ("mul", 0, 0)), 1),  # from the last node
+    ((2.5,), (("mul", 0, 0), ("add", 1, 0)), 1),  # from the last node
+    ((-0.0,), (("mul", 0, 0), ("add", 1, 1)), 2),  # sum from +0.0
+    ((-0.0,), (("sub", 0, 0), ("mul", 0, 0)), 2),  # sum from +0.0
+    ((-3e-17,), (("sub", 0, 0), ("add", 0, 1), ("add", 0, 2), ("add", 2, 0), ("mul", 4, 3)), 5),  # b before a
+    ((7e-17,), (("mul", 0, 0), ("sub", 0, 0), ("mul", 0, 1), ("sub", 3, 2)), 4),  # old stack, depth-first
+    ((0.1, -1e-16), (("mul", 0, 0), ("sub", 0, 0), ("add", 2, 3)), 4),  # breadth-first
+    ((1e-16,), (("sub", 0, 0), ("mul", 0, 0), ("sub", 2, 1)), 3),  # old stack, depth-first
+    ((3.0, -3e-17), (("sub", 0, 0), ("mul", 1, 0), ("sub", 2, 3)), 4),  # breadth-first
+    ((-3e-17,), (("sub", 0, 0), ("sub", 0, 1), ("mul", 0, 2), ("add", 1, 1)), 3),  # b before a, from the last node
+)
+
+
+def order_graph(values, steps, output):
+    t = Tape()
+    nodes = [t.leaf(v, f"x{i}") for i, v in enumerate(values)]
+    for op, *ins in steps:
+        nodes.append(t.op(op, *(nodes[i] for i in ins)))
+    return t.set_output(nodes[output])
+
 
 @_pin("pins/accumulation_order",
-      "Contributions summed in the spec's order (SPEC section 3: an op's a is pushed before b, so b is popped first; "
-      "a's share is added before b's): a node with many consumers of very different magnitudes, and x - x after a tiny "
-      "contribution; any other order changes the last bits.")
+      "Contributions summed in the spec's order (SPEC section 3: nodes made later first, a's share before b's, the "
+      "first contribution as is): a node with many consumers of very different magnitudes, x - x after a tiny "
+      "contribution, and graphs found by search on which the old stack, depth-first, breadth-first, b-before-a, "
+      "sum-from-+0.0 and from-the-last-node walks each give other bits.")
 def accumulation_order():
     cases = []
     # x feeds n products of very different magnitudes, summed left to right: x's contributions arrive last
@@ -588,4 +613,6 @@ def accumulation_order():
         q = (x / x).label("q")
         out = (q * t.leaf(w, "w")) + (x * t.leaf(tiny, "tiny"))
         cases.append((f"(x / x) * {w!r} + x * {tiny!r}", t.set_output(out.label("out"))))
+    for k, graph_def in enumerate(ORDER_GRAPHS):
+        cases.append((f"order graph {k}", order_graph(*graph_def)))
     return cases

@@ -104,3 +104,24 @@ def random_tape(choose, max_leaves=5, max_ops=12, specials=True):
 
 def rng_tape(seed, **kw):
     return random_tape(RngChooser(seed), **kw)
+
+
+# Magnitudes far apart, so that summing the same contributions in another order changes the last bits.
+REUSE_VALUES = (0.1, -0.7, 3.0, 2.5, 1e-16, -1e-16, 7e-17, -3e-17, 1.5, -0.0)
+EXACT_OPS = ("add", "sub", "mul", "neg")
+
+
+def reuse_tape(choose, max_leaves=3, max_ops=10):
+    """A DAG of + - * and unary minus (IEEE operations only: every value exact in every engine) that reuses
+    few nodes many times, with values of very different magnitudes; its output is any later node, not always
+    the last. Where two engines sum a node's gradient contributions in different orders, its bits differ."""
+    tape = Tape()
+    syms = [tape.leaf(REUSE_VALUES[choose.below(len(REUSE_VALUES))], f"x{i}")
+            for i in range(1 + choose.below(max_leaves))]
+    for _ in range(2 + choose.below(max_ops)):
+        op = EXACT_OPS[choose.below(len(EXACT_OPS))]
+        pool = syms[-4:] if choose.below(3) else syms  # recent nodes mostly: deep reuse
+        ins = [pool[choose.below(len(pool))] for _ in range(OPS[op].arity)]
+        syms.append(tape.op(op, *ins))
+    half = len(syms) // 2
+    return tape.set_output(syms[half + choose.below(len(syms) - half)])

@@ -898,6 +898,19 @@ cases.append(("alternating x / (1/c) - s and -(x * c) + s", alternating))
 for tiny, w in [(1e-16, 1.0), (3e-17, -1.0), (1e-16, 3.0)]:
     cases.append((f"(x - x) * {w!r} + x * {tiny!r}", self_op("-", tiny, w)))
     cases.append((f"(x / x) * {w!r} + x * {tiny!r}", self_op("/", tiny, w)))   # 9 cases
+
+# graphs found by search, on which a wrong walk gives other bits: (leaf values, ops over node ids, output)
+ORDER_GRAPHS = {order_graphs}
+
+def program(values, steps, output):
+    def build():
+        nodes = [leaf(v, f"x{i}") for i, v in enumerate(values)]   # leaves x0, x1, ... first
+        for op, *ins in steps:
+            nodes.append(apply(op, [nodes[i] for i in ins]))         # then one node per op
+        return nodes[output]                                         # often not the last node
+    return build
+
+cases += [(f"order graph {k}", program(*g)) for k, g in enumerate(ORDER_GRAPHS)]   # 19 cases
 ```
 """
 
@@ -919,6 +932,12 @@ def _op_section(op):
     if op.conventions:
         lines.append("")
     return "\n".join(lines)
+
+
+def _order_graphs():
+    from .catalogue import ORDER_GRAPHS
+
+    return "(\n" + "".join(f"    {g!r},\n" for g in ORDER_GRAPHS) + ")"
 
 
 def _vectors():
@@ -979,7 +998,8 @@ def render():
     parts.append(RNG.replace("{vectors}", _vectors()))
     parts.append(FORMAT.replace("{rtol:g}", f"{DEFAULT.rtol:g}").replace("{atol:g}", f"{DEFAULT.atol:g}"))
     parts.append(PROTOCOL)
-    parts.append(RECIPES.replace("{crc_layer3}", f"{zlib.crc32(b'seed/layer3'):#010x}"))
+    parts.append(RECIPES.replace("{crc_layer3}", f"{zlib.crc32(b'seed/layer3'):#010x}")
+                 .replace("{order_graphs}", _order_graphs()))
     assert floats  # section 1 describes micrograd_ref/floats.py
     return "\n".join(parts)
 
