@@ -1,6 +1,14 @@
-"""Naming the likely culprit of a disagreement: the op whose forward or backward went wrong."""
+"""Naming the likely culprit of a disagreement: the op whose forward or backward went wrong, or backward()
+itself (how a node's contributions were summed)."""
 
+import itertools
+import struct
 from collections import defaultdict
+
+from micrograd_ref import floats
+from micrograd_ref.ops import OPS, compiled
+
+from .spec_eval import aliases
 
 
 def diagnose(tape, mismatches, limit=3):
@@ -14,11 +22,22 @@ def diagnose(tape, mismatches, limit=3):
     return [text for _, _, text in culprits(tape, mismatches)[:limit]]
 
 
-def culprits(tape, mismatches):
+def culprits(tape, mismatches, replays=None):
     """[(op name or None, weight, text)], most likely first; weight is the number of disagreeing
-    nodes the op explains in this graph (Evidence adds weights up over a run's graphs)."""
+    nodes the op explains in this graph (Evidence adds weights up over a run's graphs). With replays
+    (candidate, reference), a wrong gradient whose consumers all agree is examined share by share
+    (accumulation)."""
     bad_data = {m.node for m in mismatches if m.quantity == "data"}
     bad_grad = {m.node for m in mismatches if m.quantity.startswith("grad")}
+    twice = [m for m in mismatches if m.quantity.startswith("grad after")]
+    if twice and not bad_data and len(twice) == len(mismatches):
+        return [(ACCUMULATION, len(twice), f"gradient accumulation: the gradient is stale, carried over from an earlier "
+                                           f"call (a 2nd backward() at node {twice[0].node_name} does not add the "
+                                           f"same gradients again)")]
+    if replays is not None and not bad_data and bad_grad:
+        found = accumulation(tape, bad_grad, *replays)
+        if found:
+            return found
     for i in sorted(bad_data):
         n = tape.nodes[i]
         if n.op is not None and not (set(n.inputs) & bad_data):
@@ -46,6 +65,72 @@ def culprits(tape, mismatches):
     return out
 
 
+ACCUMULATION = "gradient accumulation"
+
+
+def _bits(x):
+    return b"nan" if x != x else struct.pack("<d", x)
+
+
+def accumulation(tape, bad_grad, cand, ref):
+    """Wrong gradients of nodes whose consumers all agree (grad and data, theirs and their inputs'): the
+    shares are recomputed from the reference's values and the candidate's sum is matched against them:
+    summed in another order, a share missing or counted twice, or a stale (doubled) gradient."""
+    alias = aliases(tape, ref.data)
+    consumers = defaultdict(list)  # node -> [(consumer, position)] in the spec's order
+    for n in reversed(tape.nodes):
+        if n.op is not None and n.op != "select":
+            for k, j in enumerate(n.inputs):
+                consumers[alias[j]].append((n.id, k))
+    agree = lambda i: _bits(cand.grad[i]) == _bits(ref.grad[i]) and _bits(cand.data[i]) == _bits(ref.data[i])
+    found = []
+    for j in sorted(bad_grad):
+        if alias[j] != j or not consumers[j]:
+            continue
+        if not all(agree(c) and all(agree(i) for i in tape.nodes[c].inputs if i != j) for c, _ in consumers[j]):
+            continue
+        shares = []
+        for c, k in consumers[j]:
+            n = tape.nodes[c]
+            bwd = compiled(OPS[n.op], floats.ARITHMETIC)[1]
+            shares.append(bwd(ref.grad[c], ref.data[c], *(ref.data[i] for i in n.inputs), *n.params)[k])
+        how = _explain(cand.grad[j], ref.grad[j], shares)
+        if how:
+            found.append((ACCUMULATION, 1, f"gradient accumulation at node {tape.name_of(j)}: {how} "
+                                           f"(its {len(shares)} consumers agree, grad and data)"))
+    if found:
+        return [(op, len(found), text) for op, _, text in found]
+    return []
+
+
+def _sum(xs, first_as_is=True):
+    total = None if first_as_is else 0.0
+    for x in xs:
+        total = x if total is None else total + x
+    return 0.0 if total is None else total
+
+
+def _explain(x, want, shares):
+    bx = _bits(x)
+    if len(shares) > 1 and _bits(shares[-1]) == bx and _bits(_sum(shares)) != bx:
+        return "only the last contribution kept (= instead of +=)"
+    if len(shares) <= 6:
+        for perm in itertools.permutations(shares):
+            if _bits(_sum(perm)) == bx:
+                return "contributions summed in another order"
+    if _bits(_sum(shares, first_as_is=False)) == bx:
+        return "the sum started at +0.0 rather than the first contribution"
+    for k in range(len(shares)):
+        rest = shares[:k] + shares[k + 1:]
+        if _bits(_sum(rest)) == bx:
+            return f"a share is missing (contribution {k + 1} of {len(shares)})"
+        if _bits(_sum(shares + [shares[k]])) == bx:
+            return f"a share is counted twice (contribution {k + 1} of {len(shares)})"
+    if want == want and x == 2.0 * want and want != 0.0:
+        return "the gradient is stale, carried over from an earlier call (twice the right value)"
+    return ""
+
+
 class Evidence:
     """Suspects over every failing graph of a run (an entry's cases, a training's steps), ranked together.
 
@@ -60,8 +145,8 @@ class Evidence:
         self.weight = defaultdict(int)
         self.seen = []  # (op, graph, text), in order
 
-    def add(self, graph, tape, mismatches):
-        found = culprits(tape, mismatches)
+    def add(self, graph, tape, mismatches, replays=None):
+        found = culprits(tape, mismatches, replays)
         best = {}
         for op, w, _ in found:
             best[op] = max(best.get(op, 0), w)

@@ -109,3 +109,38 @@ def test_the_smallest_order_example_of_issue_16_gives_torchs_bits():
     out = d + n
     out.backward()
     assert y.grad == -0.1  # torch: -0.1; the old stack walk gave -0.09999999999999998
+
+
+class Stale(Walk):
+    """The spec's walk, but a second backward() does not reset what nodes received in the first."""
+
+    promises = frozenset({"backward twice"})
+
+    def run(self, graph):
+        out = super().run(graph)
+        out.extra["grads_twice"] = [g + 2.0 * g for g in out.grad]
+        return out
+
+
+ENTRIES = ["pins/accumulation_order", "seed/chain_rule/reuse_b_add", "seed/chain_rule/reuse_b_mul", "seed/toy_max",
+           "random/fixed_40", "mlp/classic_3_4_4_1"]
+
+
+def first_culprit(engine):
+    golden = started("golden")
+    for name in ENTRIES:
+        res = Run(engine, golden).entry(CATALOGUE[name])
+        if res.status == "FAIL":
+            return res.suspects[0] if res.suspects else f"{name}: (no suspect)"
+    return "(all passed)"
+
+
+def test_a_bug_in_backward_itself_is_named_as_gradient_accumulation_not_blamed_on_an_op():
+    from .wrong_orders import BACKWARD_BUGS
+
+    bugs = {name: Walk(name, walk) for name, walk in BACKWARD_BUGS.items()}
+    bugs["stale gradients"] = Stale("stale", right)
+    firsts = {name: first_culprit(engine) for name, engine in bugs.items()}
+    named = [name for name, line in firsts.items() if "gradient accumulation" in line]
+    assert len(bugs) >= 10
+    assert len(named) >= 9, "\n".join(f"{k}: {v}" for k, v in firsts.items())

@@ -144,3 +144,38 @@ WRONG = {"old stack": old_stack, "depth-first": depth_first, "breadth-first": br
 
 def right(tape, data):
     return spec_eval.backward(tape, data, floats.ARITHMETIC)
+
+
+def overwrite(tape, data):
+    """`=` instead of `+=`: a node keeps only its last contribution."""
+    received = [None] * len(tape.nodes)
+    received[tape.output] = 1.0
+    for i in range(tape.output, -1, -1):
+        n = tape.nodes[i]
+        if n.op is None or received[i] is None:
+            continue
+        for j, share in zip(n.inputs, _shares(tape, i, received[i], data)):
+            received[j] = share
+    return _out(received)
+
+
+def skip_zero(tape, data):
+    """A node whose gradient is zero sends nothing (an 'optimisation' that loses inf * 0 = nan and -0.0)."""
+    received = [None] * len(tape.nodes)
+    received[tape.output] = 1.0
+    for i in range(tape.output, -1, -1):
+        n = tape.nodes[i]
+        if n.op is None or received[i] is None or received[i] == 0.0:
+            continue
+        for j, share in zip(n.inputs, _shares(tape, i, received[i], data)):
+            _add(received, j, share)
+    return _out(received)
+
+
+def b_pushed_first(tape, data):
+    """The old stack walk with b pushed before a."""
+    return _walk(tape, data, deque.pop, push_order=(1, 0))
+
+
+BACKWARD_BUGS = {**WRONG, "= instead of +=": overwrite, "skipping zero gradients": skip_zero,
+                 "b pushed first": b_pushed_first}
