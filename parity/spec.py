@@ -43,32 +43,27 @@ compared bit for bit (`relu(-0.0) = -0.0`, `maximum(-0.0, 0.0) = -0.0`, `1 / -0.
 Comparisons inside the ops (`a < b`, `a == b`) are IEEE comparisons, where `0.0 == -0.0`
 and every comparison with nan is false.
 
-**Rounding of the transcendental functions.** `exp`, `log`, `tanh` and `pow` are not
-correctly rounded everywhere, and implementations differ by an ulp: torch's CPU kernels
-(vectorized) and glibc's libm (which micrograd_ref uses through CPython's `math`) disagree
-on about 1 input in 10 for `tanh` (`tanh(0.8813735870195432)` is `0.7071067811865477` in
-glibc, `0.7071067811865476` in torch), 1 in 200 for `exp`, 1 in 1500 for `log`. Golden
-entries marked exact (section 6) avoid such inputs: all their values are special or
-simple, and there every implementation that is correctly rounded agrees with torch to the
-last bit. Everywhere else the tolerance of section 6 absorbs an ulp.
+**What is exact, and what is not.** The formulas of section 4 round through IEEE basic
+operations (`+ - * /`, comparisons) and a few named primitives (`micrograd_ref/ops.py`,
+`PRIMITIVES`): `sqrt` (the `k = 0.5` kernel), `rsqrt` (`div(1, sqrt(x))`, the `k = -0.5`
+kernel), `fma`, `tanh`, `exp` (also inside `sigmoid`), `log` and `pow`. IEEE 754 requires
+the basic operations, `sqrt` and `fma` to be **correctly rounded** (the double nearest to
+the exact real result, ties to even), so a port must compute them so; `tanh`, `exp`, `log`
+and `pow` are approximations in every libm (glibc, MKL, V8 and XLA differ from each other by
+an ulp or more). Which primitives each op's forward and backward use is derived from its
+formulas (`ops.rounds`, as a function of `k` for `pow_scalar`: with `k = 1.5` the forward
+uses `pow` and the gradient `sqrt`). Section 6 compares a value **bit for bit** exactly
+when every primitive it depends on is correctly rounded by both engines, and within a
+bound otherwise. The golden vectors (section 6) are the spec's answer: these formulas with
+*every* primitive correctly rounded (MPFR), so they are the same bytes on every machine.
 
-**`pow` must be correctly rounded on the exact entries' inputs.** A function is
-*correctly rounded* when it returns, for every input, the double nearest to the exact
-real result (the even one of two equally near doubles). `pow(2, 1.5)` is exactly
-2√2 = 2.82842712474619009760…; the nearest double is `2.8284271247461903`, and
-`2.82842712474619` (one ulp below, what V8's `Math.pow` returns) is wrong. `edge/pow`
-and `edge/pow_scalar` are exact entries whose data and gradients call `pow` at
-non-integer and large exponents, so a port's `pow` must return the correctly rounded
-result at least there; glibc's and torch's do. To test yours, compare it with a
-reference computed in higher precision and rounded once to a double: in Python,
-`float(Decimal(x) ** Decimal(y))` under `decimal.localcontext(prec=60)` (60 significant
-digits, then one rounding to the nearest double; this can only go wrong when the exact
-result lies within 10^-59 of a midpoint between two doubles), or MPFR's `mpfr_pow` at
-53 bits. Run it on the table below (the finite, nonzero `pow` values at the edge entries'
-inputs whose correct rounding is not obvious; torch's golden values agree with every
-one), and on a sweep of random finite inputs. If the runtime's `pow` fails,
-compute `|x|^y = exp(y·ln|x|)` in double-double arithmetic (about 100 bits) and round
-once, or use a correctly rounded library (CORE-MATH, CRlibm, MPFR).
+To test your `pow` (or `tanh`, `exp`, `log`), compare it with a reference computed in
+higher precision and rounded once: MPFR at 53 bits (`gmpy2` with `gmpy2.ieee(64)`), or in
+Python `float(Decimal(x) ** Decimal(y))` under `decimal.localcontext(prec=60)`. For
+example `pow(2, 1.5)` is exactly 2√2 = 2.82842712474619009760…; the nearest double is
+`2.8284271247461903`, and `2.82842712474619` (one ulp below, V8's `Math.pow`) is within
+the bound but not correctly rounded. The table lists the finite, nonzero `pow` values at
+the edge entries' inputs whose correct rounding is not obvious:
 
 {pow_table}
 
@@ -105,36 +100,53 @@ golden data and gradients show which input each chose.
 `backward()` on the output computes, for every node `n` the output depends on,
 `d output / d n`, and **adds** it to `n.grad` (which starts at 0.0):
 
-1. Count, for every node reachable from the output through inputs, its *consumers*:
-   the number of edges from reachable op nodes into it (a node used twice by one op,
-   as in `x * x`, counts twice).
-2. Give the output an upstream gradient of 1.0 and put it on a stack of *ready* nodes.
-3. Pop a ready node `n` (last pushed, first popped); add its upstream gradient `g`
-   (which starts at +0.0 in every `backward()` call) to `n.grad`. If `n` is an op node,
-   evaluate the op's gradient formulas (section 4) with `g`, `out = n.data` and the
-   inputs' data; then for each input **in argument order, `a` first, then `b`**: add its
-   result to that input's upstream gradient (one contribution per edge, so `a + a` sends
-   `g + g` to `a`, adding `a`'s share before `b`'s), decrement the input's consumer count,
-   and push the input when the count reaches 0. Repeat until the stack is empty.
+1. Find every node the output depends on (the output itself, its inputs, theirs, ...).
+2. Visit those op nodes in **decreasing order of creation**: on a graph of section 2, from
+   the highest node id down (a node is always created after its inputs, so every consumer of
+   a node comes before it). The output's upstream gradient is 1.0.
+3. At op node `n` with upstream gradient `g`: add `g` to `n.grad`, evaluate the op's gradient
+   formulas (section 4) with `g`, `out = n.data` and the inputs' data, and send each result to
+   its input **in argument order, `a` first, then `b`** (one contribution per edge: `x * x`
+   sends two to `x`). A node's upstream gradient is the sum of its contributions **in the
+   order they arrive, the first taken as is** (not added to +0.0: a single contribution of
+   `-0.0` stays `-0.0`). Leaves add their upstream gradient to `.grad` too.
+4. Adding to `.grad`: a `.grad` that is zero (a fresh node, or after `zero_grad`) takes the
+   gradient as is, otherwise `.grad + g` (torch's `.grad` starts as None and takes its first
+   gradient as is).
 
 **Order is part of the contract.** Floating-point addition is not associative, so the
-order in which contributions reach a node's upstream sum changes its last bits (`(1 +
-1e-16) + 1e-16 = 1`, `1e-16 + (1e-16 + 1) = 1.0000000000000002`). The order above is
-the one torch's autograd produces on these graphs: when an op's two inputs become ready
-at once, `a` is pushed first and `b` last, so **`b` is popped (and propagates) first**;
-each upstream sum starts at +0.0 and adds contributions in the order they arrive. A port
-that pushes `b` before `a`, visits nodes in another topological order, or sums a node's
-contributions in another order fails the `pins/accumulation_order` golden entries. Since
-sums start at +0.0, a gradient whose only contributions are `-0.0` is `+0.0` (torch
-reports `-0.0` there: it takes a node's first contribution as is); the agreement rule of
-section 6 accepts exactly that difference.
+order in which contributions reach a node's sum changes its last bits (`(1 + 1e-16) +
+1e-16 = 1`, `1e-16 + (1e-16 + 1) = 1.0000000000000002`). This order is torch's: its autograd
+runs, among the nodes whose consumers have all run, the one created last; that is exactly
+decreasing order of creation. A worked example that tells it from a stack of ready nodes:
+
+```python
+x = Value(0.1); y = Value(-1e-16)       # nodes 0, 1
+m = x * y                               # node 2
+n = -m                                  # node 3
+d = y - y                               # node 4
+out = d + n                             # node 5
+out.backward()
+```
+
+Decreasing creation order visits 5, 4, 3, 2: `y` receives `+1` and `-1` from `d` (node 4)
+first, then `-0.1` from `m` (node 2): `(1 + -1) + -0.1 = -0.1`, torch's answer. A stack of
+ready nodes that pushes `a` before `b` pops `n` (node 3) before `d`, so `y` receives `-0.1`
+first: `(-0.1 + 1) + -1 = -0.09999999999999998`. The `pins/accumulation_order` golden entry
+holds graphs, found by search, on which each of these walks gives other bits than the spec's:
+that stack, a depth-first (micrograd's) or breadth-first walk, `b`'s share before `a`'s, sums
+started at +0.0, and a walk from the last node instead of the output; several of its graphs
+have an output that is not the last node, and nodes after it, which keep gradient 0.0.
+
+A `select` node is its chosen input: its consumers are consumers of that input, and their
+contributions join that input's sum in their own place of the order.
 
 Consequences a port must reproduce:
 - A node's gradient is the sum over every path from it to the output.
 - A node passes gradient to its inputs only after all its consumers have reported
   (reverse topological order). The walk is iterative: chains of 200,000 nodes work.
 - Calling `backward()` twice adds exactly twice the gradients (like torch with
-  `retain_graph=True`): step 3 adds freshly computed gradients, it never reads `.grad`.
+  `retain_graph=True`): step 3 computes fresh gradients, it never reads `.grad`.
 - Nothing depends on memory addresses or hash order: results are bit-identical across runs.
 - Nodes the output does not depend on keep their gradient (0.0).
 
@@ -188,13 +200,13 @@ to equal a fresh export) holds one JSON file per catalogue entry plus `index.jso
 {
   "format": "micrograd_ref-golden/1",
   "name": "seed/toy_max", "kind": "graph", "doc": "...",
-  "tolerance": {"exact": true, "rtol": 1e-12, "atol": 1e-12},
+  "tolerance": {"exact": true, "rtol": 1e-12, "atol": 1e-12, "ulps": 0},
   "graphs": [
     {"case": "", "output": 5,
      "nodes": [{"id": 0, "op": "leaf", "value": 1.0, "label": "x"},
                {"id": 3, "op": "add", "inputs": [0, 1], "label": "a"},
                {"id": 6, "op": "pow_scalar", "inputs": [5], "params": [2.0]}, ...],
-     "expected": {"data": [...], "grad": [...]}}   // torch float64, one per node
+     "expected": {"data": [...], "grad": [...]}}   // the spec's answer, one per node
   ]
 }
 ```
@@ -210,7 +222,14 @@ Nodes: node `i` is the object at position `i` of `nodes` and has `"id": i`. A le
 order; `pow_scalar` nodes, and only they, carry `"params": [k]`, a list holding the one
 exponent in the number encoding above; `"label"` when it has one. Labels and `const`
 are informational: they change no number.
-Training entries hold one graph per SGD step (weights as torch had them at that step).
+Training entries hold one graph per SGD step (weights as the spec had them at that step).
+
+**Expected values are the spec's answer**: section 4's formulas, evaluated in section 3's
+order, with every primitive correctly rounded (tanh, exp, log and pow by MPFR, sqrt and
+`+ - * /` by IEEE hardware, fma exactly), torch's conventions at every special value.
+No libm and no torch is involved: a fresh export is byte-identical on every machine
+(`index.json` says how the vectors were made, `made_by`). Torch, JAX, micrograd_ref and
+every port are measured against this answer.
 Entries of the `scale` level (graphs of 50,000 to 100,000 nodes, section 8.6) are stored
 gzip-compressed, `<name>.json.gz`, with the same content; `index.json` names each file.
 
@@ -219,14 +238,32 @@ graphs), `edge` (torch's special-value conventions, `edge/<op>`), `scale` (deep 
 graphs, `scale/*`: a backward that recurses fails them) and `training` (the SGD replay).
 Reports count cases per op and per level.
 
-**Agreement.** A port's value `x` agrees with the expected `y` when both are nan (any
-nan, whatever its sign or payload), or, in an entry marked `"exact": true`, when `x` and
-`y` are the same double bit for bit (`0.0` and `-0.0` differ), with one exception for
-gradients: a port's `+0.0` gradient agrees with an expected `-0.0` (section 3: gradient
-sums start at +0.0; a port's `-0.0` against an expected `+0.0` does not agree). In other
-entries `x == y` (so infinities must match in sign), or, unless the entry
-says `"exact": true`, both are finite and `|x - y| <= atol + rtol * |y|`
-(default rtol {rtol:g}, atol {atol:g}).
+**Agreement.** Which values must agree bit for bit is derived from the ops (section 1), for
+each pair of engines from the primitives both round correctly (a port rounds `sqrt`, `rsqrt`
+and `fma` correctly, as IEEE 754 requires, unless its hello says otherwise, section 7; the
+golden vectors round every primitive correctly):
+
+- a node's **data** is exact when its op's forward uses no other primitive and its inputs'
+  data are exact (a leaf's always is);
+- its **gradient** is exact when every contribution it receives is: the consumer's gradient
+  is exact, the consumer's backward uses no other primitive, and the values that backward
+  reads (`out`, `a`, `b`: `add` reads none, `mul` both inputs, `tanh` its `out`) are exact;
+  a node that receives nothing has gradient 0.0, exactly;
+- a select node is exact when all its inputs are.
+
+An exact value agrees when it is the same double bit for bit (any nan equals any nan;
+`0.0` and `-0.0` differ). Any other value agrees when both are nan, or `x == y` with the same
+sign if zero (infinities match in sign), or both are finite and `|x - y|` is within the
+entry's bound: `ulps * ulp(y)` for data where `"ulps"` is set (single-op entries: a value
+one rounding of a primitive away), else `atol + rtol * |y|` (default rtol {rtol:g}, atol {atol:g}).
+Entries marked `"exact": true` use only IEEE operations: every value in them is exact.
+
+The runner also checks a port against **its own values**: each op node's data recomputed
+from the port's own input data, and every gradient recomputed by section 3 from the port's
+own data, both in correctly rounded arithmetic, bit for bit wherever the port rounds every
+primitive involved correctly. So a two-roundings `1 - out * out` in tanh's gradient, or a
+`pow_scalar` kernel routed to `pow`, fails on every machine, whatever the port's `tanh` or
+`pow` returns.
 """
 
 PROTOCOL = """
@@ -256,7 +293,10 @@ list of the op names of section 4 that the port implements, plus `"select"` if i
 select nodes (section 2). The runner never sends a
 graph that uses an op missing from `ops`: that graph is **SKIPPED**, not FAILED (with
 `--strict`, a skip counts as a failure). So a port can be checked from its first two ops
-on, and grows op by op. A port that does not speak version 1 answers with the version it
+on, and grows op by op. An optional seventh field, `"correctly_rounded"`, lists the
+primitives of section 1 the port rounds correctly (default `["fma", "rsqrt", "sqrt"]`, what
+IEEE 754 requires); a port on a runtime whose `Math.sqrt` is not correctly rounded leaves it out,
+and its sqrt values are then compared within the bound instead of bit for bit. A port that does not speak version 1 answers with the version it
 speaks (`"protocol": 2`); the runner then stops with one line naming both versions and
 exit status 2. So does a handshake answer that is not a valid `hello` (not JSON, a missing
 or mistyped field, an op name that is neither in section 4 nor `select`), or no answer at all.
