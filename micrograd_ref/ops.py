@@ -334,14 +334,18 @@ def _kernel_rounds(k):
 
 
 def reads(op):
-    """Which values op's backward reads besides g: a subset of ('out', 'a', 'b') (add reads none, mul a and b,
-    tanh out). A gradient sent through an op is as exact as g and the values it reads."""
+    """Which values each of op's gradients reads besides g, one tuple per input, each a subset of ('out', 'a',
+    'b'): add's read nothing, mul's (('b',), ('a',)), tanh's (('out',),). A gradient sent through an op is as
+    exact as g and the values its formula reads."""
     found = _READS.get(op.name)
     if found is None:
         import ast
 
-        names = {n.id for text in op.grads for n in ast.walk(ast.parse(text, mode="eval")) if isinstance(n, ast.Name)}
-        found = _READS[op.name] = tuple(v for v in ("out", "a", "b") if v in names)
+        found = []
+        for text in op.grads:
+            names = {n.id for n in ast.walk(ast.parse(text, mode="eval")) if isinstance(n, ast.Name)}
+            found.append(tuple(v for v in ("out", "a", "b") if v in names))
+        found = _READS[op.name] = tuple(found)
     return found
 
 

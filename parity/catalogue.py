@@ -511,6 +511,20 @@ def pow_without_kernel():
             for g in (1.0, -2.0)]
 
 
+# ordinary bases where a kernel's roundings (x*x*x, 1 / (x*x), 1 / sqrt(x)) differ from pow(x, k) correctly
+# rounded and from glibc's pow: found by a search over k/1000 in [0.1, 3.1] (XorShift64Star(7))
+KERNEL_BASES = {3.0: (1.478, 2.05, 0.757), -2.0: (1.162, 2.056, 0.844), -0.5: (0.345, 1.76, 1.912)}
+KERNEL_GRADIENT = {3.0: 4.0, -2.0: -1.0, -0.5: 0.5}  # the exponent whose gradient, k * a ** (k - 1), uses the kernel
+
+
+@_pin("pins/pow_kernels",
+      "v ** k for the kernels that round differently from pow (k = 3, -2, -0.5) at ordinary bases where they do, "
+      "and the exponents whose gradient uses them (4, -1, 0.5): a port sending a kernel's k to pow fails.")
+def pow_kernels():
+    return [_edge("pow_scalar", (x,), (kk,), g) for k, xs in KERNEL_BASES.items() for kk in (k, KERNEL_GRADIENT[k])
+            for x in xs for g in (1.0, -2.0)]
+
+
 @_pin("pins/pow_overflow",
       "pow overflowing with an odd negative integer exponent and a base between -1 and 1: 1e-200 ** -3 = inf, "
       "(-1e-200) ** -3 = -inf (even exponents: +inf), as v ** k and as v ** w.")

@@ -9,8 +9,8 @@ without AVX2, fma; the golden vectors all of them). So, over the primitives both
 - a node's **data** is exact when its op's forward rounds through none other (ops.rounds) and its
   inputs' data are exact (a leaf's always is);
 - its **gradient** is exact when every share it receives is: the consumer's own gradient is exact, the
-  consumer's backward rounds through no other primitive, and the values that backward reads (ops.reads:
-  out, a, b) are exact. A node that receives nothing keeps 0.0, exactly.
+  consumer's backward rounds through no other primitive, and the values its formula for that input reads
+  (ops.reads: out, a, b) are exact. A node that receives nothing keeps 0.0, exactly.
 
 A select node (builtin max/min/sorted) is exact when all its candidates are: only then is the choice the
 same in both engines.
@@ -71,14 +71,13 @@ def derive(tape, correctly_rounded, data, own_data=False):
         if n.op is None or n.op == "select":
             continue
         _, backward_ok, read = row(n)
-        share_ok = g_ok[i] and backward_ok
-        if share_ok and read:
-            ins = n.inputs
-            for v in read:
-                if not seen[i if v == "out" else (ins[0] if v == "a" else ins[-1])]:
-                    share_ok = False
-        if not share_ok:
-            for j in n.inputs:
+        ins = n.inputs
+        for j, values in zip(ins, read):
+            ok = g_ok[i] and backward_ok
+            for v in values:
+                if ok and not seen[i if v == "out" else (ins[0] if v == "a" else ins[-1])]:
+                    ok = False
+            if not ok:
                 g_ok[alias[j]] = False
     return Exactness(d_ok, [g_ok[alias[i]] for i in range(len(nodes))])
 

@@ -129,8 +129,11 @@ def summary(results, seconds, engine, reference, strict=False):
     n_cases = sum(len(r.cases) for r in results)
     nodes = sum(r.nodes for r in results)
     parts = [f"{n[label]} {label}" for label, _ in COUNTED if n[label] or label == "passed"]
+    values = sum(r.values for r in results)
+    exact = values - sum(r.bounded for r in results)
     head = (f"{len(results)} entries, {n_cases} cases ({', '.join(parts)}), {nodes} nodes compared "
-            f"(data and grad, tolerance {DEFAULT} unless exact) in {seconds:.1f}s: ")
+            f"(data and grad: {exact} of {values} values bit for bit, as their ops allow; the rest within "
+            f"{DEFAULT} or the entry's ulps) in {seconds:.1f}s: ")
     bad = sum(not r.ok_when(strict) for r in results)
     if bad:
         return head + f"{bad} FAILED ({engine} disagrees with {reference})"
@@ -148,12 +151,21 @@ def _commit():
         return None
 
 
+def _merged_notes(results):
+    notes = {}
+    for r in results:
+        for p, n in r.notes.items():
+            notes[p] = notes.get(p, 0) + n
+    return notes
+
+
 def write_json(path, results, seconds, engines=(), strict=False, extra=None):
     doc = {
         "ok": run_ok(results, strict),
         "engines": list(engines),
         "engine": results[0].engine if results else None,
         "reference": results[0].reference if results else None,
+        "reference_platform_notes": _merged_notes(results),
         "seconds": round(seconds, 3),
         "counts": counts(results),
         "tolerance": {"rtol": DEFAULT.rtol, "atol": DEFAULT.atol},
@@ -169,7 +181,27 @@ def write_json(path, results, seconds, engines=(), strict=False, extra=None):
         json.dump(doc, f, indent=1)
 
 
-def write_junit(path, results, suite="parity"):
+def platform_lines(engines, results):
+    """One line per engine that reports its platform (what decides its roundings), then a note for every
+    primitive the reference does not round correctly although the spec requires it: those values were
+    compared within the bound, and are not the candidate's fault."""
+    lines = []
+    for about in engines:
+        keys = [k for k in about if k not in ("name", "version")]
+        if "correctly_rounded" in about:
+            lines.append(f"{about['name']} {about.get('version', '')}: "
+                         + ", ".join(f"{k}={about[k]}" for k in keys if k != "correctly_rounded")
+                         + f"; rounds correctly: {', '.join(about['correctly_rounded']) or 'IEEE + - * / only'}")
+    reference = results[0].reference if results else "the reference"
+    for p, n in sorted(_merged_notes(results).items()):
+        lines.append(f"note on the reference: {reference} on this platform does not promise {p} correctly rounded (IEEE 754 and "
+                     f"the spec require it): {n} values were compared within the bound instead of bit for bit; "
+                     f"the candidate's own values were checked against the spec there (a platform difference, "
+                     f"not a failure of the candidate)")
+    return lines
+
+
+def write_junit(path, results, suite="parity", engines=()):
     engine = results[0].engine if results else ""
     reference = results[0].reference if results else ""
     root = ET.Element("testsuite", name=f"{suite}: {engine} vs {reference}", tests=str(len(results)),
@@ -180,6 +212,11 @@ def write_junit(path, results, suite="parity"):
     props = ET.SubElement(root, "properties")
     ET.SubElement(props, "property", name="engine", value=engine)
     ET.SubElement(props, "property", name="reference", value=reference)
+    for about in engines:
+        for k, v in about.items():
+            if k != "name":
+                ET.SubElement(props, "property", name=f"{about.get('name', '?')}.{k}",
+                              value=", ".join(v) if isinstance(v, list) else str(v))
     for r in results:
         case = ET.SubElement(root, "testcase", classname=suite, name=r.name, time=f"{r.seconds:.3f}")
         if r.status == "ERROR":
@@ -268,6 +305,8 @@ def emit(results, seconds, quiet=False, json_path=None, junit_path=None, suite="
     if json_path:
         write_json(json_path, results, seconds, engines, strict, extra)
     if junit_path:
-        write_junit(junit_path, results, suite=suite)
+        write_junit(junit_path, results, suite=suite, engines=engines)
+    for line in platform_lines(engines, results):
+        print(line)
     print(summary(results, seconds, engine, reference, strict))
     return 0 if run_ok(results, strict) else 1

@@ -246,8 +246,9 @@ golden vectors round every primitive correctly):
 - a node's **data** is exact when its op's forward uses no other primitive and its inputs'
   data are exact (a leaf's always is);
 - its **gradient** is exact when every contribution it receives is: the consumer's gradient
-  is exact, the consumer's backward uses no other primitive, and the values that backward
-  reads (`out`, `a`, `b`: `add` reads none, `mul` both inputs, `tanh` its `out`) are exact;
+  is exact, the consumer's backward uses no other primitive, and the values its formula for
+  that input reads (`out`, `a`, `b`: `add`'s read none, `mul`'s gradient to `a` reads `b`,
+  `tanh`'s reads `out`) are exact;
   a node that receives nothing has gradient 0.0, exactly;
 - a select node is exact when all its inputs are.
 
@@ -854,7 +855,8 @@ cases = [(f"a if a {op} b else b ({form}) a={a!r} b={b!r}", comparison(op, a, b,
 
 The other four entries are single ops with an upstream gradient, built by 8.5's
 `edge_graph` and named as 8.5's edge cases. `pins/pow_without_kernel` takes exponents torch
-has no special kernel for; `pins/pow_overflow` takes bases whose negative powers overflow,
+has no special kernel for; `pins/pow_kernels` the kernels that round differently from `pow`
+(`x*x*x`, `1 / (x*x)`, `1 / sqrt(x)`) at ordinary bases where they do; `pins/pow_overflow` takes bases whose negative powers overflow,
 each as `x ** k` (`pow_scalar`) and then as `x ** w` (`pow`, the exponent a leaf `"b"`).
 
 ```python
@@ -867,6 +869,12 @@ NO_KERNEL_BASES = [1.1, 0.3, -1.7, 3.0, 2.5, -0.6, 0.0, -0.0, 1.0, -1.0, 2.0, 0.
 # entry: pins/pow_without_kernel
 cases = [edge_case("pow_scalar", [x], [k], g)      # 4 * 17 * 2 = 136 cases
          for k in [4.0, 1.5, -3.0, 7.0] for x in NO_KERNEL_BASES for g in [1.0, -2.0]]
+
+# entry: pins/pow_kernels
+KERNEL_BASES = {3.0: [1.478, 2.05, 0.757], -2.0: [1.162, 2.056, 0.844], -0.5: [0.345, 1.76, 1.912]}
+KERNEL_GRADIENT = {3.0: 4.0, -2.0: -1.0, -0.5: 0.5}  # exponents whose gradient uses the kernel
+cases = [edge_case("pow_scalar", [x], [kk], g)      # 3 * 2 * 3 * 2 = 36 cases
+         for k, xs in KERNEL_BASES.items() for kk in [k, KERNEL_GRADIENT[k]] for x in xs for g in [1.0, -2.0]]
 
 # entry: pins/pow_overflow
 cases = []                                          # 6 * 4 * 2 * 2 = 96 cases

@@ -102,6 +102,21 @@ def test_routing_an_exponent_without_kernel_to_a_kernel_fails(monkeypatch, k, ke
         assert fails("pins/pow_without_kernel")
 
 
+@pytest.mark.parametrize("k", [3.0, -2.0, -0.5, 4.0, -1.0, 0.5])
+def test_sending_a_kernels_exponent_to_c_pow_fails_the_kernel_pins(monkeypatch, k):
+    """k = 3, -2, -0.5 have kernels of their own; 4, -1 and 0.5 use them in their gradient (k - 1)."""
+    original = floats.pow_scalar
+    kernel = {4.0: 3.0, -1.0: -2.0, 0.5: -0.5}.get(k, k)
+
+    def routed(x, kk):
+        return floats.pow(x, kk) if kk == kernel else original(x, kk)
+
+    monkeypatch.setattr(floats, "pow_scalar", routed)
+    with planted("pow_scalar", forward=routed,
+                 backward=lambda g, out, a, kk: (0.0 if kk == 0.0 else g * (kk * routed(a, kk - 1.0)),)):
+        assert fails("pins/pow_kernels")
+
+
 def test_pow_overflow_with_an_odd_negative_exponent_keeps_the_sign():
     assert floats.pow(1e-200, -3.0) == math.inf and floats.pow(-1e-200, -3.0) == -math.inf
     assert floats.pow(-1e-200, -4.0) == math.inf
