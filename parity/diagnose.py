@@ -34,8 +34,9 @@ def culprits(tape, mismatches, replays=None):
         return [(ACCUMULATION, len(twice), f"gradient accumulation: the gradient is stale, carried over from an earlier "
                                            f"call (a 2nd backward() at node {twice[0].node_name} does not add the "
                                            f"same gradients again)")]
+    weak = []
     if replays is not None and not bad_data and bad_grad:
-        found = accumulation(tape, bad_grad, *replays)
+        found, weak = accumulation(tape, bad_grad, *replays)
         if found:
             return found
     for i in sorted(bad_data):
@@ -59,8 +60,9 @@ def culprits(tape, mismatches, replays=None):
             op, w, text = out[0]
             also = ", ".join(dict.fromkeys(f"'{t.op}' at node {tape.name_of(t.node)}" for t in ties))
             out[0] = (op, w, text + f" (this graph cannot tell it from the backward of {also})")
+    out += weak  # a share missing or counted twice: the accumulation's, or the op's that sent it (ranked after)
     if not out and bad_grad:
-        out.append((None, len(bad_grad),
+        out.append((ACCUMULATION, len(bad_grad),
                     "gradient accumulation: every op's grad agrees locally, yet sums over several paths do not"))
     return out
 
@@ -74,8 +76,9 @@ def _bits(x):
 
 def accumulation(tape, bad_grad, cand, ref):
     """Wrong gradients of nodes whose consumers all agree (grad and data, theirs and their inputs'): the
-    shares are recomputed from the reference's values and the candidate's sum is matched against them:
-    summed in another order, a share missing or counted twice, or a stale (doubled) gradient."""
+    shares are recomputed from the reference's values and the candidate's sum is matched against them.
+    Returns (lines, weak lines): summed in another order, started at +0.0, only the last share kept, or
+    stale are backward()'s own; a share missing or counted twice may as well be the sending op's."""
     alias = aliases(tape, ref.data)
     consumers = defaultdict(list)  # node -> [(consumer, position)] in the spec's order
     for n in reversed(tape.nodes):
@@ -83,7 +86,7 @@ def accumulation(tape, bad_grad, cand, ref):
             for k, j in enumerate(n.inputs):
                 consumers[alias[j]].append((n.id, k))
     agree = lambda i: _bits(cand.grad[i]) == _bits(ref.grad[i]) and _bits(cand.data[i]) == _bits(ref.data[i])
-    found = []
+    found, weak = [], []
     for j in sorted(bad_grad):
         if alias[j] != j or not consumers[j]:
             continue
@@ -94,13 +97,13 @@ def accumulation(tape, bad_grad, cand, ref):
             n = tape.nodes[c]
             bwd = compiled(OPS[n.op], floats.ARITHMETIC)[1]
             shares.append(bwd(ref.grad[c], ref.data[c], *(ref.data[i] for i in n.inputs), *n.params)[k])
-        how = _explain(cand.grad[j], ref.grad[j], shares)
+        how, strong = _explain(cand.grad[j], ref.grad[j], shares)
         if how:
-            found.append((ACCUMULATION, 1, f"gradient accumulation at node {tape.name_of(j)}: {how} "
-                                           f"(its {len(shares)} consumers agree, grad and data)"))
-    if found:
-        return [(op, len(found), text) for op, _, text in found]
-    return []
+            line = (ACCUMULATION, 1 if strong else 0,
+                    f"gradient accumulation at node {tape.name_of(j)}: {how} (its {len(shares)} "
+                    f"contribution{'s' if len(shares) > 1 else ''} recomputed from agreeing consumers)")
+            (found if strong else weak).append(line)
+    return [(op, len(found), text) for op, _, text in found], weak
 
 
 def _sum(xs, first_as_is=True):
@@ -111,24 +114,26 @@ def _sum(xs, first_as_is=True):
 
 
 def _explain(x, want, shares):
+    """(how x came from these shares, whether only backward() can have done it), or ("", False)."""
     bx = _bits(x)
-    if len(shares) > 1 and _bits(shares[-1]) == bx and _bits(_sum(shares)) != bx:
-        return "only the last contribution kept (= instead of +=)"
+    if _bits(_sum(shares, first_as_is=False)) == bx:
+        return "the sum started at +0.0 rather than the first contribution", True
+    if len(shares) < 2:
+        return "", False  # one contribution: a wrong one is the sending op's
+    if _bits(shares[-1]) == bx and _bits(_sum(shares)) != bx:
+        return "only the last contribution kept (= instead of +=)", True
     if len(shares) <= 6:
         for perm in itertools.permutations(shares):
             if _bits(_sum(perm)) == bx:
-                return "contributions summed in another order"
-    if _bits(_sum(shares, first_as_is=False)) == bx:
-        return "the sum started at +0.0 rather than the first contribution"
-    for k in range(len(shares)):
-        rest = shares[:k] + shares[k + 1:]
-        if _bits(_sum(rest)) == bx:
-            return f"a share is missing (contribution {k + 1} of {len(shares)})"
-        if _bits(_sum(shares + [shares[k]])) == bx:
-            return f"a share is counted twice (contribution {k + 1} of {len(shares)})"
+                return "contributions summed in another order", True
     if want == want and x == 2.0 * want and want != 0.0:
-        return "the gradient is stale, carried over from an earlier call (twice the right value)"
-    return ""
+        return "the gradient is stale, carried over from an earlier call (twice the right value)", True
+    for k in range(len(shares)):
+        if _bits(_sum(shares[:k] + shares[k + 1:])) == bx:
+            return f"a share is missing (contribution {k + 1} of {len(shares)})", False
+        if _bits(_sum(shares + [shares[k]])) == bx:
+            return f"a share is counted twice (contribution {k + 1} of {len(shares)})", False
+    return "", False
 
 
 class Evidence:

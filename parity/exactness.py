@@ -23,6 +23,8 @@ from micrograd_ref.ops import OPS, PRIMITIVES, reads, rounds
 from .spec_eval import aliases
 
 ALL = frozenset(PRIMITIVES)
+# IEEE 754 requires these to be correctly rounded, like + - * /: an engine that follows the spec does.
+SPEC_CORRECTLY_ROUNDED = frozenset({"sqrt", "rsqrt", "fma"})
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,7 @@ from .catalogue import TRAINING, build_tape, cases_of, sgd, trained_weights
 from .compare import DEFAULT, EXACT, Mismatch, agree, errors, same_bits
 from .diagnose import Evidence
 from .engines import EngineError, Graph, Replay, Unsupported, default_pair
-from .engines.base import SPEC_CORRECTLY_ROUNDED
-from .exactness import derive, uses
+from .exactness import SPEC_CORRECTLY_ROUNDED, derive, uses
 from .expectations import Expectations
 
 FD_MAX_LEAVES = 12  # finite differences at up to this many leaves per graph

@@ -9,8 +9,7 @@ import pytest
 from micrograd_ref import floats
 from micrograd_ref.ops import OPS, POW_KERNELS, PRIMITIVES, compiled, reads, rounds
 from parity import correctly_rounded
-from parity.engines.base import SPEC_CORRECTLY_ROUNDED
-from parity.exactness import ALL, derive
+from parity.exactness import ALL, SPEC_CORRECTLY_ROUNDED, derive
 from parity.tape import Tape
 
 SPECIAL = (0.0, -0.0, 1.0, -1.0, 2.0, 0.5, math.inf, -math.inf, math.nan, 1000.0, -1000.0, 1e-310, 0.25, 1.5, -3.0)

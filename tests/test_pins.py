@@ -212,42 +212,37 @@ def test_tanh_gradient_rounds_one_minus_out_squared_once_like_torch(torch):
 def _mutated_propagate(replace):
     source = inspect.getsource(engine._propagate)
     for old, new in replace:
-        assert old in source
+        assert old in source, old
         source = source.replace(old, new)
     namespace = {}
     exec(source, vars(engine), namespace)
     return namespace["_propagate"]
 
 
-PUSH_A = """            left = a._seen - 1
-            a._seen = left
-            if not left:
-                push(a)
+ADD_AB = """            u = a._up
+            a._up = ga if u is None else u + ga
+            u = b._up
+            b._up = gb if u is None else u + gb
 """
-PUSH_B = """            left = b._seen - 1
-            b._seen = left
-            if not left:
-                push(b)
-"""
-ADD_AB = """            a._up += ga
-            b._up += gb
+ADD_BA = """            u = b._up
+            b._up = gb if u is None else u + gb
+            u = a._up
+            a._up = ga if u is None else u + ga
 """
 
+# single-point mutations of the engine's walk (engine._propagate): each must fail pins/accumulation_order
+WALK_MUTANTS = {
+    "b's share added before a's": [(ADD_AB, ADD_BA)],
+    "nodes in increasing order of creation": [("order.sort(key=_creation, reverse=True)", "order.sort(key=_creation)")],
+    "nodes in discovery (depth-first) order": [("order.sort(key=_creation, reverse=True)", "pass")],
+    "sums started at +0.0": [("ga if u is None else u + ga", "(0.0 if u is None else u) + ga"),
+                             ("gb if u is None else u + gb", "(0.0 if u is None else u) + gb")],
+    "= instead of +=": [("ga if u is None else u + ga", "ga"), ("gb if u is None else u + gb", "gb")],
+    ".grad += even when zero": [("node.grad = gr + g if gr else g", "node.grad = gr + g")],
+}
 
-def test_pushing_b_before_a_fails_the_accumulation_order_pins(monkeypatch):
-    monkeypatch.setattr(engine, "_propagate", _mutated_propagate([(PUSH_A + PUSH_B, PUSH_B + PUSH_A)]))
-    assert fails("pins/accumulation_order")
 
-
-def test_adding_b_share_before_a_share_fails_the_accumulation_order_pins(monkeypatch):
-    monkeypatch.setattr(engine, "_propagate", _mutated_propagate([(ADD_AB, "            b._up += gb\n            a._up += ga\n")]))
-    assert fails("pins/accumulation_order")
-
-
-def test_a_queue_instead_of_a_stack_fails_the_accumulation_order_pins(monkeypatch):
-    source = inspect.getsource(engine._propagate)
-    marker = "    ready = [root]\n    push, pop = ready.append, ready.pop\n"
-    assert marker in source
-    monkeypatch.setattr(engine, "_propagate", _mutated_propagate(
-        [(marker, "    from collections import deque\n    ready = deque([root])\n    push, pop = ready.append, ready.popleft\n")]))
+@pytest.mark.parametrize("mutant", sorted(WALK_MUTANTS))
+def test_a_mutated_backward_walk_fails_the_accumulation_order_pins(monkeypatch, mutant):
+    monkeypatch.setattr(engine, "_propagate", _mutated_propagate(WALK_MUTANTS[mutant]))
     assert fails("pins/accumulation_order")

@@ -29,6 +29,7 @@ from functools import cached_property
 
 from micrograd_ref.ops import OPS
 
+from ..exactness import SPEC_CORRECTLY_ROUNDED
 from ..tape import replay_select
 
 # The op table's ops, plus "select": builtin max/min/sorted or a comparison on values, which picks one of
@@ -74,10 +75,6 @@ class Graph:
     @cached_property
     def ops(self):
         return frozenset(n.op for n in self.tape.nodes if n.op is not None)
-
-
-# IEEE 754 requires these to be correctly rounded, like + - * /: an engine that follows the spec does.
-SPEC_CORRECTLY_ROUNDED = frozenset({"sqrt", "rsqrt", "fma"})
 
 
 class Engine:
