@@ -32,6 +32,14 @@ class Tolerance:
             return "exact"
         return (f"{self.ulps} ulps (data), " if self.ulps else "") + f"rel {self.rtol:g} / abs {self.atol:g}"
 
+    def describe(self, quantity="data"):
+        """The bound as it applies to this quantity: "4 ulps" for data with ulps, else "rel 1e-12 / abs 1e-12"."""
+        if self.exact:
+            return "bit for bit"
+        if self.ulps and quantity == "data":
+            return f"{self.ulps} ulps"
+        return f"rel {self.rtol:g} / abs {self.atol:g}"
+
     def bound(self, ref, quantity="data"):
         if self.exact:
             return 0.0
@@ -93,7 +101,8 @@ class Mismatch:
     def __str__(self):
         ulps = ""
         if math.isfinite(self.value) and math.isfinite(self.reference) and self.value != self.reference:
-            ulps = f" ({abs(self.difference) / math.ulp(self.reference):.3g} ulps)"
+            n = abs(self.difference) / math.ulp(self.reference)
+            ulps = f" ({n:.3g} ulps)" if n < 1e6 else ""
         rule = f"; compared {self.rule}" if self.rule else ""
         return (
             f"{self.graph}: node {self.node_name}: {self.quantity} "

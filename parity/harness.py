@@ -153,7 +153,7 @@ def compare_replays(res, graph, eng, ref, tol, names, exact):
             t = tol if not flags[i] else EXACT
             if not agree(x, y, t, q):
                 out.append(Mismatch(graph.name, i, tape.name_of(i), q, x, y, names[1], names[0],
-                                    "bit for bit" if flags[i] else f"within {tol}"))
+                                    "bit for bit" if flags[i] else f"within {tol.describe(q)}"))
             a, _ = errors(x, y)
             if a:
                 res.max_abs = max(res.max_abs, a)

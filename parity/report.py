@@ -188,7 +188,7 @@ def platform_lines(engines, results):
     lines = []
     for about in engines:
         keys = [k for k in about if k not in ("name", "version")]
-        if "correctly_rounded" in about:
+        if "correctly_rounded" in about and "cpu" in about:
             lines.append(f"{about['name']} {about.get('version', '')}: "
                          + ", ".join(f"{k}={about[k]}" for k in keys if k != "correctly_rounded")
                          + f"; rounds correctly: {', '.join(about['correctly_rounded']) or 'IEEE + - * / only'}")

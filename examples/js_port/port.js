@@ -241,12 +241,15 @@ const GRADS = {
 // ---------------------------------------------------------------- 2. Values
 
 class Value {
+  static made = 0;
+
   constructor(data, inputs = [], op = 'leaf', params = []) {
     this.data = data;
     this.grad = 0.0;
     this.inputs = inputs; // Value[] in argument order
     this.op = op; // 'leaf' or a key of GRADS
     this.params = params; // [k] for pow_scalar
+    this.seq = Value.made++; // creation order (section 3)
   }
 
   static leaf(x) {
@@ -271,35 +274,33 @@ class Value {
     return new Value(data, inputs, op, params);
   }
 
-  // Section 3: iterative backward with consumer counts and a stack of ready nodes.
+  // Section 3: every op node the output depends on, in decreasing order of creation (torch's order).
   backward() {
-    // 1. Collect reachable nodes (iteratively) and count consumers per edge.
-    const count = new Map();
-    count.set(this, 0);
+    // 1. Collect reachable nodes (iteratively).
+    const seen = new Set([this]);
     const todo = [this];
+    const order = [];
     while (todo.length) {
       const n = todo.pop();
+      if (n.op !== 'leaf') order.push(n);
       for (const i of n.inputs) {
-        const c = count.get(i);
-        if (c === undefined) {
-          count.set(i, 1);
+        if (!seen.has(i)) {
+          seen.add(i);
           todo.push(i);
-        } else {
-          count.set(i, c + 1);
         }
       }
     }
-    // 2. Output gets upstream 1.0 and is ready.
+    order.sort((x, y) => y.seq - x.seq); // made later first: every consumer before its inputs
+    // 2. The output's upstream gradient is 1.0; 3. each node in turn adds it to .grad and sends its shares.
     const upstream = new Map();
     upstream.set(this, 1.0);
-    const ready = [this];
-    // 3. Pop, accumulate, propagate.
-    while (ready.length) {
-      const n = ready.pop();
+    const addGrad = (n, g) => {
+      n.grad = n.grad === 0 ? g : n.grad + g; // a zero .grad takes the gradient as is (-0.0 stays -0.0)
+    };
+    for (const n of order) {
       const g = upstream.get(n);
       upstream.delete(n);
-      n.grad += g;
-      if (n.op === 'leaf') continue;
+      addGrad(n, g);
       const ins = n.inputs;
       const a = ins[0].data;
       const second = n.op === 'pow_scalar' ? n.params[0] : ins.length > 1 ? ins[1].data : undefined;
@@ -308,13 +309,11 @@ class Value {
         const inp = ins[j];
         const prev = upstream.get(inp);
         // The first contribution is taken as is (as torch's input buffer does), so a
-        // -0.0 gradient stays -0.0; later ones are added in edge order.
+        // -0.0 gradient stays -0.0; later ones are added in the order they arrive.
         upstream.set(inp, prev === undefined ? grads[j] : prev + grads[j]);
-        const c = count.get(inp) - 1;
-        count.set(inp, c);
-        if (c === 0) ready.push(inp);
       }
     }
+    for (const [n, g] of upstream) addGrad(n, g); // the leaves (and a leaf output)
   }
 }
 
