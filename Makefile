@@ -9,7 +9,7 @@ MSTAMP := $(VENV)/.installed-mutants
 PORT   ?= $(PY) examples/python_port/port.py
 
 .DEFAULT_GOAL := help
-.PHONY: help parity test bench bench-check golden spec conventions port-check ports mutants clean graphviz-program
+.PHONY: accuracy help parity test bench bench-check golden spec conventions port-check ports mutants clean graphviz-program
 
 # The venv belongs to $(PYTHON), which must be Python 3.11+: it is checked before anything is created or
 # removed, and a venv whose interpreter does not run or has another major.minor than $(PYTHON) (one made
@@ -69,6 +69,10 @@ graphviz-program:
 	    echo "make test needs the Graphviz program 'dot' (the drawing tests run it) and could not install it."; \
 	    echo "Install it, then rerun: apt-get install graphviz (Debian/Ubuntu), brew install graphviz (macOS),"; \
 	    echo "or see https://graphviz.org/download/"; exit 1; }; }
+
+## make accuracy: measure how far CPython's libm, torch (every emulated MKL/ATen/glibc platform) and JAX are from correctly rounded (docs/ACCURACY.json; the spec's accuracy table)
+accuracy: $(STAMP)
+	$(PY) -m parity accuracy
 
 ## make ports: the compliance report across the in-tree ports and micrograd 0.1.0 (docs/PORTS.md, docs/PORTS.json)
 ports: $(STAMP)

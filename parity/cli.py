@@ -11,7 +11,8 @@ subcommands:
   ports                                  the compliance report across ports -> docs/PORTS.md
   serve ENGINE                           any engine as a port process speaking the line protocol
   spec                                   print the spec (docs/SPEC.md) generated from the op table
-  export DIR [graphs]                    write golden vectors (torch float64) of the catalogue
+  export DIR [graphs]                    write golden vectors (the spec's correctly rounded answers)
+  accuracy                               measure each engine's libm against correctly rounded -> docs/ACCURACY.json
 
 exit status: 0 every compared node agrees (declared differences and skips allowed; --strict: no
 skips), 1 a disagreement, an engine error or an XPASS, 2 a usage or setup error (found before
@@ -29,7 +30,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 
 USAGE_ERROR = 2
-SUBCOMMANDS = ("check-port", "conventions", "ports", "serve", "spec", "export")
+SUBCOMMANDS = ("check-port", "conventions", "ports", "serve", "spec", "export", "accuracy")
 
 
 class UsageError(Exception):

@@ -38,6 +38,10 @@ def main(argv):
         from .serve import main as serve
 
         return serve(rest)
+    if command == "accuracy":
+        from .accuracy import main as accuracy
+
+        return accuracy(rest)
     raise AssertionError(command)
 
 

@@ -67,6 +67,15 @@ the edge entries' inputs whose correct rounding is not obvious:
 
 {pow_table}
 
+**Accuracy, measured** (`make accuracy` writes `docs/ACCURACY.json`, this table is rendered
+from it): the largest error in ulps of the correctly rounded result, and in brackets the share
+of inputs not correctly rounded, over 20,000 ordinary inputs per op, for CPython's `math`
+(glibc; micrograd_ref), torch float64 (0-d tensors, MKL) on each platform this machine
+emulates, and JAX (XLA, x64). `sqrt` is `x ** 0.5`. Bound: what the harness allows a value
+that is not exact to differ from the reference, in single-op entries (`edge/*`, `pins/*`).
+
+{accuracy_table}
+
 ## 2. Graphs
 
 A graph is a list of nodes; node `i` may only use nodes `< i` as inputs. A node is
@@ -982,6 +991,33 @@ def _op_section(op):
     return "\n".join(lines)
 
 
+def _accuracy_table():
+    import json
+    import os
+
+    from .compare import EDGE
+
+    path = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "docs", "ACCURACY.json")
+    if not os.path.exists(path):  # an installed wheel renders the spec without the measurements
+        path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "docs", "ACCURACY.json")
+    with open(path) as f:
+        doc = json.load(f)
+    plats = doc["platforms"]
+    cpython = [("glibc", "this CPU"), ("glibc, no FMA", "glibc without FMA")]
+    torch = [("MKL " + p.split("=")[1], p) for p in plats if p.startswith("MKL_CBWR=")]
+    torch += [("ATen default", "ATEN_CPU_CAPABILITY=default")]
+    cell = lambda st: f"{st['max_ulps']:g} ({100 * st['not_correctly_rounded']:.2g}%)"
+    head = ["op", "bound"] + [f"CPython, {n}" for n, _ in cpython] + [f"torch, {n}" for n, _ in torch] + ["JAX"]
+    rows = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for op in sorted(doc["jax"]):
+        cells = [f"`{op}`", f"{EDGE.ulps} ulps"]
+        cells += [cell(plats[p][op]["CPython"]) for _, p in cpython]
+        cells += [cell(plats[p][op]["torch"]) for _, p in torch]
+        cells.append(cell(doc["jax"][op]["JAX"]))
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows)
+
+
 def _order_graphs():
     from .catalogue import ORDER_GRAPHS
 
@@ -1035,7 +1071,7 @@ def _pow_table():
 def render():
     import zlib
 
-    parts = [HEAD.replace("{pow_table}", _pow_table())]
+    parts = [HEAD.replace("{pow_table}", _pow_table()).replace("{accuracy_table}", _accuracy_table())]
     parts.append("| op | in code | forward | gradients |\n|---|---|---|---|")
     for op in OPS.values():
         parts.append(f"| `{op.name}` | `{op.spelling.replace('ns.', '')}` | `{op.math}` | "
