@@ -262,18 +262,27 @@ def _propagate(root):
     root._up = 1.0
     order, leaves = [root], []
     stack = [root]
-    push, pop = stack.append, stack.pop
+    push, pop, keep, keep_leaf = stack.append, stack.pop, order.append, leaves.append
     while stack:
         node = pop()
-        for p in (node._a, node._b):
-            if p is not None and not p._seen:
-                p._seen = 1
-                p._up = None
-                if p._a is not None:
-                    push(p)
-                    order.append(p)
-                else:
-                    leaves.append(p)
+        p = node._a
+        if p is not None and not p._seen:
+            p._seen = 1
+            p._up = None
+            if p._a is not None:
+                push(p)
+                keep(p)
+            else:
+                keep_leaf(p)
+        p = node._b
+        if p is not None and not p._seen:
+            p._seen = 1
+            p._up = None
+            if p._a is not None:
+                push(p)
+                keep(p)
+            else:
+                keep_leaf(p)
     if root._a is None:
         order, leaves = [], [root]
     order.sort(key=_creation, reverse=True)

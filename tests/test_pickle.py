@@ -124,3 +124,36 @@ def test_copy_copy_of_a_node_shares_its_inputs_and_leaves_deep_pickling_working(
     assert c is not v and c._prev == v._prev and (c.data, c._op, c.op) == (v.data, "*", "mul")
     mid = v._prev[0]._prev[0]
     assert pickle.loads(pickle.dumps(mid)).data == 1.0  # no RecursionError after copy.copy
+
+
+def _order_example():
+    x, y = Value(0.1), Value(-1e-16)
+    n = -(x * y)
+    d = y - y
+    return x, y, n, d
+
+
+def test_pickled_and_copied_graphs_keep_torchs_accumulation_order():
+    """y receives d's two contributions first, then m's (decreasing creation order): -0.1, as torch. A restored
+    graph keeps each node's place in creation order, and nodes made after it come later."""
+    import copy
+
+    for restore in (lambda g: pickle.loads(pickle.dumps(g)), copy.deepcopy):
+        x, y, n, d = restore(_order_example())
+        out = d + n  # made after the restored nodes
+        out.backward()
+        assert y.grad == -0.1 and x.grad == 1e-16
+
+
+def test_a_graph_pickled_in_one_process_keeps_its_order_in_another(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "g.pkl"
+    path.write_bytes(pickle.dumps(_order_example()))
+    code = ("import pickle, sys; from micrograd_ref import Value\n"
+            "[Value(0.0) for _ in range(10)]\n"  # a fresh process whose counter is far behind the pickled nodes'
+            f"x, y, n, d = pickle.loads(open({str(path)!r}, 'rb').read())\n"
+            "out = d + n; out.backward(); print(repr(y.grad))")
+    got = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
+    assert got == "-0.1"
