@@ -91,27 +91,6 @@ def pow_scalar(x, k):
     return pow(x, k)
 
 
-def rsqrt(x):
-    """1 / sqrt(x): the square root, then an IEEE division (torch's kernel for x ** -0.5)."""
-    return div(1.0, sqrt(x))
-
-
-def fma(x, y, z):
-    """x * y + z rounded once (IEEE 754 fusedMultiplyAdd), by exact integer arithmetic and one correctly
-    rounded int / int. Infinities and nan as IEEE: fma(inf, 0, z) = nan."""
-    if not (math.isfinite(x) and math.isfinite(y) and math.isfinite(z)):
-        return x * y + z
-    (xn, xd), (yn, yd), (zn, zd) = x.as_integer_ratio(), y.as_integer_ratio(), z.as_integer_ratio()
-    d = xd * yd * zd
-    n = xn * yn * zd + zn * xd * yd
-    if n == 0:  # an exact zero: -0.0 only when the product and z are both -0.0 (as IEEE addition of zeros)
-        return x * y + z if z == 0.0 else 0.0
-    try:
-        return n / d
-    except OverflowError:
-        return math.copysign(inf, n)
-
-
 def one_minus_square(x):
     """1 - x*x rounded once, as a fused multiply-add fma(-x, x, 1) computes it (torch's tanh backward does:
     its kernel is vectorized with FMA, so 1 - out*out is not two roundings but one). Exact integer
@@ -126,9 +105,3 @@ def one_minus_square(x):
 def sigmoid(x):
     """1 / (1 + e**-x), torch's formula: sigmoid(-1000) = 0.0, sigmoid(1000) = 1.0."""
     return 1.0 / (1.0 + exp(-x))
-
-
-# The arithmetic the op table's formulas are written in (ops.compiled), as this engine computes it:
-# + - * / of Python floats (IEEE binary64), CPython's math for the rest (the platform's libm).
-ARITHMETIC = {"div": div, "isnan": math.isnan, "sqrt": sqrt, "rsqrt": rsqrt, "fma": fma, "tanh": math.tanh,
-              "exp": exp, "log": log, "pow": pow}

@@ -15,6 +15,8 @@ import math
 
 from micrograd_ref import floats
 
+from .formulas import fma
+
 try:
     import gmpy2
 except ImportError:  # a dev/test dependency (pip install 'micrograd_ref[spec]'); the engine never needs it
@@ -80,7 +82,7 @@ def rsqrt(x):
     return floats.div(1.0, sqrt(x))  # the kernel's two roundings: sqrt, then 1 / that
 
 
-ARITHMETIC = {"div": floats.div, "isnan": math.isnan, "sqrt": sqrt, "rsqrt": rsqrt, "fma": floats.fma,
+ARITHMETIC = {"div": floats.div, "isnan": math.isnan, "sqrt": sqrt, "rsqrt": rsqrt, "fma": fma,
               "tanh": tanh, "exp": exp, "log": log, "pow": pow}
 
 

@@ -5,9 +5,9 @@ import itertools
 import struct
 from collections import defaultdict
 
-from micrograd_ref import floats
-from micrograd_ref.ops import OPS, compiled
+from micrograd_ref.ops import OPS
 
+from .formulas import ENGINE, compiled
 from .spec_eval import aliases
 
 
@@ -95,7 +95,7 @@ def accumulation(tape, bad_grad, cand, ref):
         shares = []
         for c, k in consumers[j]:
             n = tape.nodes[c]
-            bwd = compiled(OPS[n.op], floats.ARITHMETIC)[1]
+            bwd = compiled(OPS[n.op], ENGINE)[1]
             shares.append(bwd(ref.grad[c], ref.data[c], *(ref.data[i] for i in n.inputs), *n.params)[k])
         how, strong = _explain(cand.grad[j], ref.grad[j], shares)
         if how:

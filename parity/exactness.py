@@ -6,11 +6,11 @@ where both engines compute them correctly rounded. Each engine says which it doe
 runs on (``Engine.correctly_rounded``: micrograd_ref sqrt, rsqrt and fma; torch on MKL neither sqrt nor,
 without AVX2, fma; the golden vectors all of them). So, over the primitives both engines round correctly:
 
-- a node's **data** is exact when its op's forward rounds through none other (ops.rounds) and its
+- a node's **data** is exact when its op's forward rounds through none other (formulas.rounds) and its
   inputs' data are exact (a leaf's always is);
 - its **gradient** is exact when every share it receives is: the consumer's own gradient is exact, the
   consumer's backward rounds through no other primitive, and the values its formula for that input reads
-  (ops.reads: out, a, b) are exact. A node that receives nothing keeps 0.0, exactly.
+  (formulas.reads: out, a, b) are exact. A node that receives nothing keeps 0.0, exactly.
 
 A select node (builtin max/min/sorted) is exact when all its candidates are: only then is the choice the
 same in both engines.
@@ -18,8 +18,9 @@ same in both engines.
 
 from dataclasses import dataclass
 
-from micrograd_ref.ops import OPS, PRIMITIVES, reads, rounds
+from micrograd_ref.ops import OPS, PRIMITIVES
 
+from .formulas import reads, rounds
 from .spec_eval import aliases
 
 ALL = frozenset(PRIMITIVES)

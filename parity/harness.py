@@ -16,10 +16,10 @@ import math
 import time
 from dataclasses import dataclass, field
 
-from micrograd_ref import floats
-from micrograd_ref.ops import OPS, compiled, rounds
+from micrograd_ref.ops import OPS
 
 from . import correctly_rounded, spec_eval
+from .formulas import ENGINE, compiled, rounds
 from .catalogue import TRAINING, build_tape, cases_of, sgd, trained_weights
 from .compare import DEFAULT, EXACT, Mismatch, agree, errors, same_bits
 from .diagnose import Evidence
@@ -172,7 +172,7 @@ def own_values(graph, eng, engine):
     if correctly_rounded.available():
         arithmetic, checkable = correctly_rounded.ARITHMETIC, frozenset(engine.correctly_rounded)
     else:  # no MPFR here: only what IEEE hardware rounds correctly can be checked
-        arithmetic, checkable = floats.ARITHMETIC, frozenset(engine.correctly_rounded) & SPEC_CORRECTLY_ROUNDED
+        arithmetic, checkable = ENGINE, frozenset(engine.correctly_rounded) & SPEC_CORRECTLY_ROUNDED
     who = f"the spec on {engine.name}'s own values"
     out = []
     data = eng.data

@@ -51,7 +51,7 @@ the basic operations, `sqrt` and `fma` to be **correctly rounded** (the double n
 the exact real result, ties to even), so a port must compute them so; `tanh`, `exp`, `log`
 and `pow` are approximations in every libm (glibc, MKL, V8 and XLA differ from each other by
 an ulp or more). Which primitives each op's forward and backward use is derived from its
-formulas (`ops.rounds`, as a function of `k` for `pow_scalar`: with `k = 1.5` the forward
+formulas (`parity/formulas.py`, `rounds`, as a function of `k` for `pow_scalar`: with `k = 1.5` the forward
 uses `pow` and the gradient `sqrt`). Section 6 compares a value **bit for bit** exactly
 when every primitive it depends on is correctly rounded by both engines, and within a
 bound otherwise. The golden vectors (section 6) are the spec's answer: these formulas with

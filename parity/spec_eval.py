@@ -1,7 +1,7 @@
 """The spec evaluated on a tape: forward, then backward in torch's order, in any arithmetic.
 
 This is docs/SPEC.md sections 3 and 4 as code, over a Tape (parity/tape.py), with the op table's own
-formulas (ops.compiled) in a given arithmetic: parity.correctly_rounded for the golden vectors (every
+formulas (parity/formulas.py) in a given arithmetic: parity.correctly_rounded for the golden vectors (every
 primitive correctly rounded), or an engine's own data for the "own values" oracle of the harness.
 
 Backward order (section 3): nodes run in decreasing order of creation, which on a tape is decreasing
@@ -10,8 +10,9 @@ its contributions in the order they arrive, the first taken as is. A select node
 its chosen input (its consumers are that input's consumers).
 """
 
-from micrograd_ref.ops import OPS, compiled
+from micrograd_ref.ops import OPS
 
+from .formulas import compiled
 from .tape import select_index
 
 

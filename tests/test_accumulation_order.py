@@ -10,7 +10,7 @@ import struct
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from micrograd_ref import floats
+from parity.formulas import ENGINE
 from parity import spec_eval
 from parity.catalogue import CATALOGUE, ORDER_GRAPHS, order_graph
 from parity.compare import DEFAULT
@@ -34,7 +34,7 @@ class Walk(Engine):
         self.name, self.walk = name, walk
 
     def run(self, graph):
-        data = spec_eval.forward(graph.tape, floats.ARITHMETIC)
+        data = spec_eval.forward(graph.tape, ENGINE)
         return Replay(data, self.walk(graph.tape, data))
 
 
@@ -53,7 +53,7 @@ def test_every_wrong_walk_is_caught_by_an_order_graph_of_its_own():
     caught = set()
     for values, steps, output in ORDER_GRAPHS:
         tape = order_graph(values, steps, output)
-        data = spec_eval.forward(tape, floats.ARITHMETIC)
+        data = spec_eval.forward(tape, ENGINE)
         caught |= {w for w, walk in WRONG.items() if bits(walk(tape, data)) != bits(right(tape, data))}
     assert caught == set(WRONG)
 
@@ -82,7 +82,7 @@ def test_the_search_over_reuse_graphs_still_finds_every_wrong_walk():
     missing = set(WRONG)
     for seed in range(3000):
         tape = reuse_tape(RngChooser(seed))
-        data = spec_eval.forward(tape, floats.ARITHMETIC)
+        data = spec_eval.forward(tape, ENGINE)
         want = bits(right(tape, data))
         missing -= {w for w in missing if bits(WRONG[w](tape, data)) != want}
         if not missing:

@@ -7,7 +7,8 @@ import struct
 import pytest
 
 from micrograd_ref import floats
-from micrograd_ref.ops import OPS, POW_KERNELS, PRIMITIVES, compiled, reads, rounds
+from micrograd_ref.ops import OPS, POW_KERNELS, PRIMITIVES
+from parity.formulas import ENGINE, _lambda, compiled, fma, reads, rounds
 from parity import correctly_rounded
 from parity.exactness import ALL, SPEC_CORRECTLY_ROUNDED, derive
 from parity.tape import Tape
@@ -24,7 +25,7 @@ def test_each_ops_formulas_evaluated_in_the_engines_arithmetic_are_its_forward_a
     """The formulas the spec prints and the golden generator evaluates are the engine's code, bit for bit."""
     op, rng = OPS[name], random.Random(name)
     values = SPECIAL + tuple(rng.uniform(-5, 5) for _ in range(100))
-    fwd, bwd = compiled(op, floats.ARITHMETIC)
+    fwd, bwd = compiled(op, ENGINE)
     for _ in range(3000):
         xs = [rng.choice(values) for _ in range(op.arity)]
         ps = [rng.choice((0.0, 1.0, 2.0, 3.0, 0.5, -0.5, -1.0, -2.0, 1.5, 4.0, math.nan))] if op.params else []
@@ -109,13 +110,11 @@ def test_correctly_rounded_primitives_are_the_nearest_double():
     assert correctly_rounded.pow(-1e-200, -3.0) == -math.inf and correctly_rounded.pow(-2.0, 3.0) == -8.0
     x, y, z = 0.1, 10.0, -1.0
     exact = Fraction(x) * Fraction(y) + Fraction(z)
-    assert floats.fma(x, y, z) == float(exact) != x * y + z
+    assert fma(x, y, z) == float(exact) != x * y + z
 
 
 def compiled_kernel(text):
-    from micrograd_ref.ops import _lambda
-
-    return _lambda(("a",), text, dict(floats.ARITHMETIC))
+    return _lambda(("a",), text, dict(ENGINE))
 
 
 def test_every_measured_libm_is_within_the_bound_of_the_correctly_rounded_golden_vectors():

@@ -117,7 +117,7 @@ def test_when_one_graph_cannot_tell_two_ops_apart_the_first_suspect_names_both()
 
 
 def _rounds_through_ieee_only(op):
-    from micrograd_ref.ops import rounds
+    from parity.formulas import rounds
 
     return all(not rounds(OPS[op], (k,) if OPS[op].params else ()) - {"sqrt", "rsqrt"} for k in (2.0, 3.0, 0.5, -1.0))
 

@@ -7,15 +7,15 @@ section 3): decreasing creation order, a's share before b's, the first contribut
 
 from collections import deque
 
-from micrograd_ref import floats
-from micrograd_ref.ops import OPS, compiled
+from micrograd_ref.ops import OPS
 
 from parity import spec_eval
+from parity.formulas import ENGINE, compiled
 
 
 def _shares(tape, i, g, data):
     n = tape.nodes[i]
-    return compiled(OPS[n.op], floats.ARITHMETIC)[1](g, data[i], *(data[j] for j in n.inputs), *n.params)
+    return compiled(OPS[n.op], ENGINE)[1](g, data[i], *(data[j] for j in n.inputs), *n.params)
 
 
 def _add(received, j, share):
@@ -143,7 +143,7 @@ WRONG = {"old stack": old_stack, "depth-first": depth_first, "breadth-first": br
 
 
 def right(tape, data):
-    return spec_eval.backward(tape, data, floats.ARITHMETIC)
+    return spec_eval.backward(tape, data, ENGINE)
 
 
 def overwrite(tape, data):
