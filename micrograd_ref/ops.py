@@ -267,7 +267,7 @@ MINIMUM = _row(
 )
 
 
-# --- the formulas as code: what each op rounds through, and the op in any arithmetic ---------------
+# --- what the formulas are written in: the primitives (parity/formulas.py reads them) -----------------
 # ``math`` and ``grads`` above are expressions over the inputs a, b, the parameter k, the upstream
 # gradient g and the op's output out. In them + - * / are IEEE-754 binary64 operations (x / 0 as
 # floats.div: never an exception), comparisons and isnan are exact, and the named functions are

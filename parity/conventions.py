@@ -35,7 +35,7 @@ def show(x):
     """A value as the matrix shows it: inf, -inf, nan, 0.0, -0.0 as they are, any other to 12 digits."""
     if x != x or x == 0.0 or math.isinf(x):
         return literal(x)
-    return f"{x:.12g}"
+    return repr(float(f"{x:.12g}"))
 
 
 def start_engines(specs):
