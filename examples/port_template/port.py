@@ -29,10 +29,13 @@ OPS = {
 
 # ---------------------------------------------------------------- SPEC section 2: graphs
 class Node:
-    __slots__ = ("data", "grad", "op", "inputs", "params")
+    __slots__ = ("data", "grad", "op", "inputs", "params", "seq")
+    made = 0  # creation order (SPEC section 3: backward runs nodes made later first)
 
     def __init__(self, data, op=None, inputs=(), params=()):
         self.data, self.grad, self.op, self.inputs, self.params = data, 0.0, op, inputs, params
+        self.seq = Node.made
+        Node.made += 1
 
 
 def build(nodes):
@@ -59,29 +62,24 @@ def build(nodes):
 
 # ---------------------------------------------------------------- SPEC section 3: backward
 def backward(output):
-    consumers = {id(output): 0}  # 1. count the edges into every reachable node
-    todo = [output]
+    seen, todo, order = {id(output)}, [output], []  # 1. every node the output depends on
     while todo:
         n = todo.pop()
+        order.append(n)
         for x in n.inputs:
-            if id(x) not in consumers:
-                consumers[id(x)] = 0
+            if id(x) not in seen:
+                seen.add(id(x))
                 todo.append(x)
-            consumers[id(x)] += 1
-    upstream = {id(output): 1.0}  # 2. the output's upstream gradient is 1.0
-    ready = [output]
-    while ready:  # 3. pop, add to grad, send each input its share, push when complete
-        n = ready.pop()
-        g = upstream.pop(id(n), 0.0)
-        n.grad += g
+    order.sort(key=lambda n: n.seq, reverse=True)  # 2. made later first: consumers before their inputs
+    upstream = {id(output): 1.0}  # the output's upstream gradient is 1.0
+    for n in order:  # 3. add to grad, send each input its share, a's first
+        g = upstream.pop(id(n))
+        n.grad = n.grad + g if n.grad else g  # a zero grad takes g as is (-0.0 stays -0.0)
         if n.op is None:
             continue
         grads = OPS[n.op][1](g, n.data, *(x.data for x in n.inputs), *n.params)
-        for x, gx in zip(n.inputs, grads):
+        for x, gx in zip(n.inputs, grads):  # the first contribution as is, later ones added as they arrive
             upstream[id(x)] = upstream[id(x)] + gx if id(x) in upstream else gx
-            consumers[id(x)] -= 1
-            if consumers[id(x)] == 0:
-                ready.append(x)
 
 
 # ---------------------------------------------------------------- SPEC section 7: protocol
