@@ -48,7 +48,7 @@ def _export(rest):
     p.add_argument("graphs", nargs="*")
     args = p.parse_args(rest)
     from .catalogue import CATALOGUE
-    from .cli import UsageError, select
+    from .usage import UsageError, select
     from .engines import EngineUnavailable, import_torch
     from .golden import export
 
@@ -68,7 +68,7 @@ CHECK_PORT_USAGE = "usage: python -m parity check-port [options] [graphs ...] --
 
 
 def _check_port(rest):
-    from .cli import run
+    from .run_command import run
 
     if rest and rest[0] in ("-h", "--help") and "--" not in rest:
         return run(["--help"], check_port_cmd=[])

@@ -26,14 +26,14 @@ IN_TREE = {
 
 def run_port(label, spec, entries, jobs=2):
     """{(op, level): {status: n, 'first': {status: case}}} of one port against the golden vectors."""
-    from .cli import _run_all
+    from .workers import run_all
     from .engines import make
 
     eng, ref = make(spec), make("golden")
     for x in (ref, eng):
         x.start()
     try:
-        results = _run_all(entries, jobs, eng, ref, None)
+        results = run_all(entries, jobs, eng, ref, None)
     finally:
         for x in (eng, ref):
             x.close()
@@ -123,7 +123,7 @@ def main(argv):
     p.add_argument("-j", "--jobs", type=int, default=2)
     args = p.parse_args(argv)
     from .catalogue import CATALOGUE
-    from .cli import UsageError, check_output_file
+    from .usage import UsageError, check_output_file
     from .engines import EngineUnavailable
 
     specs = dict(x.split("=", 1) for x in args.port) if args.port else dict(IN_TREE)
