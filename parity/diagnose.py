@@ -1,6 +1,10 @@
-"""Naming the likely culprit of a disagreement: the op whose forward or backward went wrong."""
+"""Naming the likely culprit of a disagreement: the op whose forward or backward went wrong, or, when a
+leaf comes back other than it was sent, no op at all: the engine's encoding of numbers."""
 
+import math
 from collections import defaultdict
+
+ECHO_WEIGHT = 10 ** 6  # an input not echoed explains everything downstream of it: it ranks before any op
 
 
 def diagnose(tape, mismatches, limit=3):
@@ -15,15 +19,22 @@ def diagnose(tape, mismatches, limit=3):
 
 
 def culprits(tape, mismatches):
-    """[(op name or None, weight, text)], most likely first; weight is the number of disagreeing
-    nodes the op explains in this graph (Evidence adds weights up over a run's graphs)."""
+    """[(op name, weight, text)], most likely first; weight is the number of disagreeing nodes the op explains
+    in this graph (Evidence adds weights up over a run's graphs). The op is None for gradient accumulation
+    and "" when a leaf did not come back as it was sent (no op is blamed: see echo_faults)."""
     bad_data = {m.node for m in mismatches if m.quantity == "data"}
     bad_grad = {m.node for m in mismatches if m.quantity.startswith("grad")}
+    echo = echo_faults(tape, mismatches)
+    if echo:
+        return [("", ECHO_WEIGHT, echo)]  # "": no op (the encoding of numbers)
     for i in sorted(bad_data):
         n = tape.nodes[i]
         if n.op is not None and not (set(n.inputs) & bad_data):
+            sign = [m for m in mismatches if m.node == i and m.quantity == "data" and m.value == m.reference == 0.0]
+            hint = (" (only its zero sign differs: if the engine writes -0.0 as 0, it is the encoding of numbers, "
+                    "SPEC section 7)") if sign else ""
             return [(n.op, len(bad_data), f"forward of '{n.op}' at node {tape.name_of(i)}: "
-                                          "its inputs agree, its output does not")]
+                                          f"its inputs agree, its output does not{hint}")]
     if bad_data:
         return []
     out = []
@@ -44,6 +55,43 @@ def culprits(tape, mismatches):
         out.append((None, len(bad_grad),
                     "gradient accumulation: every op's grad agrees locally, yet sums over several paths do not"))
     return out
+
+
+def echo_fault(sent, got):
+    """How a leaf's value came back other than it was sent (None when it is the same double)."""
+    if sent == got and math.copysign(1.0, sent) == math.copysign(1.0, got) or (sent != sent and got != got):
+        return None
+    if sent == 0.0 and got == 0.0:
+        return ("zero sign lost: -0.0 must be written with its sign (JavaScript's JSON.stringify(-0) writes 0; "
+                "SPEC section 7 says how to write -0.0)")
+    if not (math.isfinite(sent) and math.isfinite(got)):
+        return ('a special value changed: inf, -inf and nan travel as the strings "inf", "-inf", "nan" both ways '
+                "(SPEC section 7)")
+    if abs(got - sent) <= 1e-6 * abs(sent):
+        return ("rounded on output: write every double with enough digits to round-trip (the shortest "
+                "round-trip form, or 17 significant digits; SPEC section 7)")
+    return "changed: a leaf's data is its \"value\", as sent (SPEC section 6)"
+
+
+def echo_faults(tape, mismatches):
+    """The text naming leaves whose data came back other than the runner sent them, or "" when all were echoed.
+
+    A leaf's data is the value the runner sent; when an engine answers something else, the fault is in how
+    it reads or writes numbers, not in any op, so no op is blamed."""
+    found = []
+    for m in mismatches:
+        node = tape.nodes[m.node]
+        if m.quantity != "data" or node.op is not None or node.data is None:
+            continue
+        for who, got in ((m.engine_name, m.value), (m.reference_name, m.reference)):
+            why = echo_fault(node.data, got)
+            if why:
+                found.append(f"{who} did not echo its inputs: leaf {tape.name_of(m.node)} was sent as {node.data!r} "
+                             f"and came back as {got!r}: {why}")
+    if not found:
+        return ""
+    more = f" (and {len(found) - 1} more such leaves)" if len(found) > 1 else ""
+    return f"no op: {found[0]}{more}"
 
 
 class Evidence:

@@ -91,7 +91,7 @@ class GraphResult:
             "name": self.name, "level": self.level, "status": self.status, "ok": self.ok,
             "engine": self.engine, "reference": self.reference, "cases": len(self.cases), "counts": counts,
             "nodes_compared": self.nodes, "max_abs_error": self.max_abs,
-            "worst_error_of_allowed": self.worst if math.isfinite(self.worst) else "inf", "exact": self.exact,
+            "worst_error_of_allowed": self.worst if math.isfinite(self.worst) else None, "exact": self.exact,
             "checks": self.checks, "seconds": round(self.seconds, 4), "digest": self.digest,
             "error": self.error, "suspects": self.suspects,
             "skipped": sorted({c.reason for c in self.cases if c.status == "SKIP"})[:5],

@@ -1,0 +1,57 @@
+"""A port's encoding mistakes are named as such: a leaf that comes back other than the runner sent it is the
+port's way of writing numbers (zero sign, inf/nan spelling, too few digits), and no op is blamed; a zero-sign
+disagreement is written as one, never as a difference of 0.0; a skipped entry names the ops it lacks."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TEMPLATE = os.path.join(ROOT, "examples", "port_template", "port.py")
+
+
+def template_with(tmp_path, old, new):
+    source = open(TEMPLATE).read()
+    assert old in source
+    path = tmp_path / "port.py"
+    path.write_text(source.replace(old, new))
+    return str(path)
+
+
+def check_port(port, *graphs, quiet=True):
+    return subprocess.run([sys.executable, "-m", "parity", "check-port", *(["-q"] if quiet else []), *graphs, "--", sys.executable, port],
+                          capture_output=True, text=True, cwd=ROOT, timeout=300)
+
+
+def culprits(stdout):
+    return [line for line in stdout.splitlines() if line.startswith("likely culprit:")]
+
+
+@pytest.mark.parametrize("old, new, graphs, how", [
+    ("    return x\n", "    return 0 if x == 0 else x\n", ["edge/mul"], "zero sign lost"),
+    ('        return "inf" if x > 0 else "-inf"', "        return 1.7976931348623157e308 if x > 0 else -1e308",
+     ["edge/add"], "a special value changed"),
+    ("    return x\n", '    return float(f"{x:.8g}")\n', ["seed/layer3"], "rounded on output"),
+], ids=["zero-sign", "inf-spelling", "rounding"])
+def test_a_leaf_not_echoed_is_named_as_the_ports_encoding_and_blames_no_op(tmp_path, old, new, graphs, how):
+    r = check_port(template_with(tmp_path, old, new), *graphs)
+    assert r.returncode == 1, r.stdout[-2000:] + r.stderr
+    lines = culprits(r.stdout)
+    assert lines and "did not echo its inputs" in lines[0] and how in lines[0], lines[:2]
+    assert "no op:" in lines[0] and "forward of" not in lines[0] and "backward of" not in lines[0]
+
+
+def test_a_zero_sign_mismatch_says_so_and_never_prints_a_difference_of_zero(tmp_path):
+    r = check_port(template_with(tmp_path, "    return x\n", "    return 0 if x == 0 else x\n"), "edge/mul")
+    assert "(0.0 vs -0.0: zero sign differs)" in r.stdout
+    assert "difference=0.0" not in r.stdout and "difference=-0.0" not in r.stdout
+
+
+def test_every_skip_row_names_the_ops_the_port_lacks():
+    r = check_port(TEMPLATE, "seed/toy_max", "seed/cost", "seed/L_graph", quiet=False)
+    rows = {line.split()[0]: line for line in r.stdout.splitlines() if line.startswith("seed/")}
+    assert rows["seed/toy_max"].endswith("SKIP (lacks maximum)"), rows
+    assert rows["seed/cost"].endswith("SKIP (lacks div, pow_scalar, sub)"), rows
+    assert rows["seed/L_graph"].endswith("PASS"), rows
