@@ -95,6 +95,7 @@ class GraphResult:
             "checks": self.checks, "seconds": round(self.seconds, 4), "digest": self.digest,
             "error": self.error, "suspects": self.suspects,
             "skipped": sorted({c.reason for c in self.cases if c.status == "SKIP"})[:5],
+            "failing_cases": [c.name for c in self.cases if c.status in ("FAIL", "ERROR")],
             "expected": [{"graph": m if isinstance(m, str) else m.graph, "match": e.match, "reason": e.reason}
                          for e, m in self.declared[:20]],
             "mismatches": [m.as_dict() for m in self.mismatches],

@@ -250,10 +250,10 @@ def tape_dot(graph, tape, eng, ref, mismatches, fmt="%.6g"):
 
 def write_dots(directory, results):
     """A Graphviz drawing of each failing graph (at most 3 per entry), disagreeing nodes in red with both values."""
-    os.makedirs(directory, exist_ok=True)
     written = []
     for r in results:
         for graph, tape, eng, ref, mismatches in r.failing_tapes:
+            os.makedirs(directory, exist_ok=True)  # only when there is a drawing to write
             path = os.path.join(directory, re.sub(r"[^\w.-]+", "_", graph).strip("_") + ".dot")
             with open(path, "w") as f:
                 f.write(tape_dot(graph, tape, eng, ref, mismatches))

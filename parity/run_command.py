@@ -52,6 +52,8 @@ def parser(prog="python -m parity", check_port=False):
                    "their level and ops, and exit")
     p.add_argument("--known-failures", metavar="FILE", help="TOML file of graphs expected to disagree "
                    "(XFAIL; one that agrees is XPASS and fails the run)")
+    p.add_argument("--write-known-failures", metavar="FILE", help="write a known-failures file from this run: one "
+                   "exact entry per failing case, with a reason to fill in (then run with --known-failures FILE)")
     p.add_argument("--strict", action="store_true", help="a skipped graph fails the run")
     p.add_argument("--timeout", type=float, default=30.0, metavar="S", help="seconds a port may take per graph")
     if not check_port:
@@ -96,9 +98,9 @@ def prepare(args, engine=None):
         raise UsageError("--random takes N >= 0")
     if args.seed is not None and not args.random:
         raise UsageError("--seed chooses the graphs of --random N; give --random too")
-    for opt in ("json", "junit"):
+    for opt in ("json", "junit", "write_known_failures"):
         if getattr(args, opt):
-            check_output_file(getattr(args, opt), f"--{opt}")
+            check_output_file(getattr(args, opt), "--" + opt.replace("_", "-"))
     if args.dot:
         check_output_dir(args.dot, "--dot")
     if args.jobs < 1:
@@ -190,8 +192,18 @@ def _run(args, entries, eng, ref, expectations):
         for path in report.write_dots(args.dot, results):
             print(f"wrote {path}")
     about = [x.about() for x in (eng, ref)]
+    if args.write_known_failures:
+        _write_known_failures(args.write_known_failures, results[:len(entries)])
     return report.emit(results, seconds, args.quiet, args.json, args.junit, engines=about,
                        expectations=expectations, strict=args.strict, after_failures=reproducers,
                        suite="check-port" if args.reference == "golden" and args.engine is None else "parity")
 
 
+def _write_known_failures(path, results):
+    from .expectations import known_failures_toml
+
+    text, n = known_failures_toml(results, "python -m parity " + " ".join(sys.argv[1:]))
+    with open(path, "w") as f:
+        f.write(text)
+    print(f"wrote {path}: {n} failing case(s), one entry each; fill in the reasons, then run with "
+          f"--known-failures {path}")
