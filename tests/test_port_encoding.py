@@ -55,3 +55,15 @@ def test_every_skip_row_names_the_ops_the_port_lacks():
     assert rows["seed/toy_max"].endswith("SKIP (lacks maximum)"), rows
     assert rows["seed/cost"].endswith("SKIP (lacks div, pow_scalar, sub)"), rows
     assert rows["seed/L_graph"].endswith("PASS"), rows
+
+
+def test_a_port_that_writes_negative_zero_as_the_json_integer_minus_0_keeps_its_sign(tmp_path):
+    port = template_with(tmp_path, "    sys.stdout.write(json.dumps(obj, separators=(\",\", \":\"), allow_nan=False) + \"\\n\")",
+                         "    import re\n    sys.stdout.write(re.sub(r'-0\\.0(?=[,\\]])', '-0', "
+                         "json.dumps(obj, separators=(',', ':'), allow_nan=False)) + '\\n')")
+    request = ('{"type":"start","protocol":1}\n{"type":"graph","id":1,"name":"x","case":"","output":2,"nodes":'
+               '[{"id":0,"op":"leaf","value":-0.0},{"id":1,"op":"leaf","value":2.0},{"id":2,"op":"mul","inputs":[0,1]}]}\n')
+    wire = subprocess.run([sys.executable, port], input=request, capture_output=True, text=True).stdout
+    assert '"data":[-0,2.0,-0]' in wire, wire  # the port really writes the integer -0
+    r = check_port(port, "edge/mul", "edge/add")
+    assert r.returncode == 0, r.stdout[-2000:] + r.stderr
