@@ -7,11 +7,14 @@ package.module:NAME (a Python adapter).
 subcommands:
   check-port [options] [graphs] -- CMD   a port process against the golden vectors
                                          (shorthand for --engine port:CMD --reference golden)
-  conventions                            every edge case in every installed engine -> docs/CONVENTIONS.md
-  ports                                  the compliance report across ports -> docs/PORTS.md
+  conventions [-o FILE]                  every edge case in every installed engine -> docs/CONVENTIONS.md
+                                         (installed from a wheel: ./CONVENTIONS.md)
+  ports [--out FILE --json FILE]         the compliance report across ports -> docs/PORTS.md
+                                         (installed from a wheel: ./PORTS.md, ./PORTS.json)
   serve ENGINE                           any engine as a port process speaking the line protocol
   spec                                   print the spec (docs/SPEC.md) generated from the op table
   export DIR [graphs]                    write golden vectors (torch float64) of the catalogue
+  template DIR                           write the port template (port.py and its README) into DIR
 
 exit status: 0 every compared node agrees (declared differences and skips allowed; --strict: no
 skips), 1 a disagreement, an engine error or an XPASS, 2 a usage or setup error (found before
