@@ -4,6 +4,7 @@ No timing assertions; the real run is `make bench` / `make bench-check`.
 """
 
 import math
+import os
 
 import pytest
 
@@ -123,3 +124,14 @@ def test_scaling_plot_labels_both_axes_with_units_and_its_legends_hide_no_line()
             assert not legend.get_window_extent(renderer).overlaps(ax.get_window_extent(renderer))
             assert all("slope" in t.get_text() for t in legend.get_texts())
 
+
+
+def test_readme_explains_every_series_and_every_engine_slope_of_the_scaling_plot():
+    text = open(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "README.md")).read()
+    part = text[text.index("**Reading the scaling plot**"):]
+    part = part[: part.index("\n## ")] if "\n## " in part else part
+    for series in engines.SERIES:
+        assert f"on {series}" in part, series
+    for e in report.ENGINE_ORDER:
+        assert f"**{engines.ENGINE_LABEL.get(e, e)}**" in part, e
+    assert "docs/bench_scaling.png" in part and "bench/report.py" in part
