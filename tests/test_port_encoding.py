@@ -3,6 +3,7 @@ port's way of writing numbers (zero sign, inf/nan spelling, too few digits), and
 disagreement is written as one, never as a difference of 0.0; a skipped entry names the ops it lacks."""
 
 import os
+import shutil
 import subprocess
 import sys
 
@@ -67,3 +68,21 @@ def test_a_port_that_writes_negative_zero_as_the_json_integer_minus_0_keeps_its_
     assert '"data":[-0,2.0,-0]' in wire, wire  # the port really writes the integer -0
     r = check_port(port, "edge/mul", "edge/add")
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr
+
+
+NODE = shutil.which("node")
+
+
+@pytest.mark.skipif(NODE is None, reason="Node.js not installed")
+def test_a_node_port_that_writes_minus_zero_as_0_is_told_so_and_no_op_is_blamed(tmp_path):
+    source = open(os.path.join(ROOT, "examples", "js_port", "port.js")).read()
+    line = "  if (Object.is(x, -0)) return '-0.0';\n"
+    assert line in source
+    (tmp_path / "port.js").write_text(source.replace(line, ""))  # JSON.stringify(-0) is "0"
+    r = subprocess.run([sys.executable, "-m", "parity", "check-port", "-q", "edge/mul", "seed/*", "--", NODE,
+                        str(tmp_path / "port.js")], capture_output=True, text=True, cwd=ROOT, timeout=300)
+    assert r.returncode == 1
+    lines = culprits(r.stdout)
+    assert lines and all("forward of" not in x and "backward of" not in x for x in lines[:1]), lines[:3]
+    assert "js_port did not echo its inputs" in lines[0] and "zero sign lost" in lines[0]
+    assert "difference=0.0" not in r.stdout
