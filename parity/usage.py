@@ -8,6 +8,7 @@ kernel refuses the write, e.g. under /sys or /proc).
 import difflib
 import fnmatch
 import os
+import tempfile
 
 USAGE_ERROR = 2
 
@@ -59,7 +60,8 @@ def check_output_file(path, option):
 
 
 def check_output_dir(path, option):
-    """Prove that files can be written in directory path (created if missing), by writing one and removing it."""
+    """Prove that files can be written in directory path, by making it (when missing) and a file in it, then
+    removing both: nothing is left behind; the directory is made again when there is something to write."""
     if os.path.exists(path) and not os.path.isdir(path):
         raise UsageError(f"{option} {path}: exists and is not a directory")
     made = []
@@ -69,24 +71,14 @@ def check_output_dir(path, option):
         probe = os.path.dirname(probe)
     try:
         os.makedirs(path, exist_ok=True)
-        fd, name = _tempfile().mkstemp(dir=path, prefix=".parity-probe-")
+        fd, name = tempfile.mkstemp(dir=path, prefix=".parity-probe-")
         os.close(fd)
         os.remove(name)
     except OSError as exc:
-        for d in made:
+        raise UsageError(f"{option} {path}: cannot write in {probe if made else path} ({exc.strerror or exc})") from None
+    finally:
+        for d in made:  # deepest first
             try:
                 os.rmdir(d)
             except OSError:
                 pass
-        raise UsageError(f"{option} {path}: cannot write in {probe if made else path} ({exc.strerror or exc})") from None
-    for d in made:  # nothing is left behind: the directory is made again when the files are written
-        try:
-            os.rmdir(d)
-        except OSError:
-            pass
-
-
-def _tempfile():
-    import tempfile
-
-    return tempfile
