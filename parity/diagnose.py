@@ -5,6 +5,8 @@ import math
 from collections import defaultdict
 
 ECHO_WEIGHT = 10 ** 6  # an input not echoed explains everything downstream of it: it ranks before any op
+ZERO_SIGN_LOST = "zero sign lost"
+ONLY_ZERO_SIGN = "only its zero sign differs"
 
 
 def diagnose(tape, mismatches, limit=3):
@@ -31,7 +33,7 @@ def culprits(tape, mismatches):
         n = tape.nodes[i]
         if n.op is not None and not (set(n.inputs) & bad_data):
             sign = [m for m in mismatches if m.node == i and m.quantity == "data" and m.value == m.reference == 0.0]
-            hint = (" (only its zero sign differs: if the engine writes -0.0 as 0, it is the encoding of numbers, "
+            hint = (f" ({ONLY_ZERO_SIGN}: if the engine writes -0.0 as 0, it is the encoding of numbers, "
                     "SPEC section 7)") if sign else ""
             return [(n.op, len(bad_data), f"forward of '{n.op}' at node {tape.name_of(i)}: "
                                           f"its inputs agree, its output does not{hint}")]
@@ -62,7 +64,7 @@ def echo_fault(sent, got):
     if sent == got and math.copysign(1.0, sent) == math.copysign(1.0, got) or (sent != sent and got != got):
         return None
     if sent == 0.0 and got == 0.0:
-        return ("zero sign lost: -0.0 must be written with its sign (JavaScript's JSON.stringify(-0) writes 0; "
+        return (f"{ZERO_SIGN_LOST}: -0.0 must be written with its sign (JavaScript's JSON.stringify(-0) writes 0; "
                 "SPEC section 7 says how to write -0.0)")
     if not (math.isfinite(sent) and math.isfinite(got)):
         return ('a special value changed: inf, -inf and nan travel as the strings "inf", "-inf", "nan" both ways '
@@ -90,7 +92,8 @@ def echo_faults(tape, mismatches):
                              f"and came back as {got!r}: {why}")
     if not found:
         return ""
-    more = f" (and {len(found) - 1} more such leaves)" if len(found) > 1 else ""
+    n = len(found) - 1
+    more = f" (and {n} more such lea{'ves' if n > 1 else 'f'})" if n else ""
     return f"no op: {found[0]}{more}"
 
 
@@ -120,14 +123,25 @@ class Evidence:
 
     def lines(self, limit=5):
         order = sorted(range(len(self.seen)), key=lambda k: (-self.weight[self.seen[k][0]], k))
-        out = []
+        out, echoed = [], {}
+        signs_lost = any(op == "" and ZERO_SIGN_LOST in text for op, _, text in self.seen)
         for k in order:
             op, graph, text = self.seen[k]
+            if signs_lost and ONLY_ZERO_SIGN in text:
+                continue  # an output that lost its zero sign, in a run whose leaves lose theirs: the same fault
+            if op == "":  # the same encoding fault in many graphs: one line, with the count
+                if text in echoed:
+                    echoed[text][1] += 1
+                    continue
+                echoed[text] = [len(out), 0]
             line = f"{graph}: {text}"
             if line not in out:
                 out.append(line)
             if len(out) == limit:
                 break
+        for text, (i, more) in echoed.items():
+            if more:
+                out[i] += f" (the same in {more} more graph{'s' if more > 1 else ''})"
         return out
 
 

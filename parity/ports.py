@@ -11,6 +11,7 @@ errors and skips are linked to the first such case. A test fails when docs/PORTS
 
 import argparse
 import json
+import shlex
 import sys
 
 from .installed import ROOT, default_output, in_checkout, template_dir
@@ -140,8 +141,9 @@ def main(argv):
         check_output_file(args.out, "--out")
         check_output_file(args.json, "--json")
         entries = list(CATALOGUE.values())
-        ports = [run_port(name, spec.replace("{python}", sys.executable).replace(" examples/", f" {ROOT}/examples/")
-                          .replace("{template}", template_dir()), entries, args.jobs)
+        ports = [run_port(name, spec.replace("{python}", shlex.quote(sys.executable))
+                          .replace(" examples/", f" {shlex.quote(ROOT)}/examples/")
+                          .replace("{template}", shlex.quote(template_dir())), entries, args.jobs)
                  for name, spec in specs.items()]
     except (UsageError, EngineUnavailable) as exc:
         print(f"ports: {exc}", file=sys.stderr)

@@ -348,9 +348,10 @@ the port exits, with status 0.
   neither is ignored: the port answers nothing (a note on stderr is fine) and reads on.
   A port never answers anything but `start` and `graph`, so the runner never reads an
   answer to a message it did not send.
-- *Several processes at once*: the runner starts one process of the port per worker
-  (`-j N`, default the number of CPUs, at most 4), each with its own handshake and its own
-  requests, all from the same command line in the same working directory. Keep each
+- *Several processes at once*: the runner starts one process of the port to shake hands
+  before any work, then one per worker (`-j N`, default the number of CPUs, at most 4),
+  so up to N + 1 run at once, each with its own handshake and its own requests, all from
+  the same command line in the same working directory. Keep each
   process's state in the process: no shared files, ports or temporary names (write logs
   to stderr, or to a file named by the process id).
 - *Requests are independent*: every graph is built afresh from its request; nothing

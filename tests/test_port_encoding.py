@@ -48,6 +48,9 @@ def test_a_zero_sign_mismatch_says_so_and_never_prints_a_difference_of_zero(tmp_
     r = check_port(template_with(tmp_path, "    return x\n", "    return 0 if x == 0 else x\n"), "edge/mul")
     assert "(0.0 vs -0.0: zero sign differs)" in r.stdout
     assert "difference=0.0" not in r.stdout and "difference=-0.0" not in r.stdout
+    lines = culprits(r.stdout)
+    assert lines and not [x for x in lines if "forward of" in x or "backward of" in x], lines  # no op blamed
+    assert "(the same in " in lines[0]  # one line for the fault, with the number of graphs it explains
 
 
 def test_every_skip_row_names_the_ops_the_port_lacks():
