@@ -24,6 +24,7 @@ entry's reason, and does not fail the run.
 
 import functools
 import json
+import os
 import platform
 import re
 import tomllib
@@ -106,7 +107,20 @@ def load(path, strict=False):
 
 
 def platform_name():
-    return f"{platform.system()} {platform.machine()}, Python {platform.python_version()}"
+    """The platform in a few words: OS, machine, the widest vector extension (libraries such as MKL round by
+    it), MKL_CBWR when set, Python."""
+    parts = [f"{platform.system()} {platform.machine()}"]
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), [])
+        widest = next((name for flag, name in (("avx512f", "AVX-512"), ("avx2", "AVX2")) if flag in flags), None)
+        if widest:
+            parts.append(widest)
+    except OSError:
+        pass
+    if os.environ.get("MKL_CBWR"):
+        parts.append(f"MKL_CBWR={os.environ['MKL_CBWR']}")
+    return ", ".join(parts + [f"Python {platform.python_version()}"])
 
 
 def known_failures_toml(results, command=""):
