@@ -128,3 +128,9 @@ def test_each_step_of_the_ladder_passes_every_graph_it_unlocks_when_run(tmp_path
     runnable = sum(sum(c <= ops for c in cases[n]) for n in names)
     total = sum(len(cases[n]) for n in names)
     assert doc["counts"]["passed"] == runnable and doc["counts"]["skipped"] == total - runnable, doc["counts"]
+
+
+if __name__ == "__main__":  # after golden/ changes: `python tests/test_port_template_ladder.py` prints the table
+    print("| op | what it unlocks, given the rows above |\n|---|---|")
+    for names, text in ladder_rows():
+        print("| " + ", ".join(f"`{op}`" for op in names) + f" | {text} |")
