@@ -276,8 +276,16 @@ def full_report(records, mem=(), meta=None):
     return "\n\n".join(parts) + "\n"
 
 
-def plot_scaling(records, path):
-    """PNG of time vs size per series and engine, log-log (matplotlib Agg)."""
+SIZE_UNIT = {  # the x axis of each series, with its unit (bench/engines.py SERIES_DOC says how each is built)
+    "mlp": "batch size (points through MLP 2-16-16-1)",
+    "chain": "chain length (ops)",
+    "wide": "leaves summed (one add per leaf)",
+}
+
+
+def scaling_figure(records):
+    """The log-log figure of time vs size, one panel per series, one line per engine; None without series.
+    Each panel's legend sits below its axes, so it hides no line."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -287,27 +295,38 @@ def plot_scaling(records, path):
     sl = slopes(records)
     if not data:
         return None
-    fig, axes = plt.subplots(1, len(data), figsize=(5 * len(data), 4.2), squeeze=False)
+    fig, axes = plt.subplots(1, len(data), figsize=(5 * len(data), 5.2), squeeze=False)
     for ax, (s, es) in zip(axes[0], data.items()):
         for e in ENGINE_ORDER:
             pts = [(n, t) for n, t in es.get(e, []) if isinstance(t, float)]
             if not pts:
                 continue
             slope = sl[s].get(e)
-            label = ENGINE_LABEL.get(e, e) + (f" (slope {slope:.2f})" if slope is not None else "")
+            label = ENGINE_LABEL.get(e, e) + (f": slope {slope:.2f}" if slope is not None else "")
             ax.plot([n for n, _ in pts], [t for _, t in pts], marker="o", label=label)
         ax.set_xscale("log")
         ax.set_yscale("log")
         sizes = sorted({n for pts in es.values() for n, _ in pts})
         ax.set_xticks(sizes, [f"{n:,}" for n in sizes])
         ax.minorticks_off()
-        ax.set_title(f"{s} (fwd+bwd)", fontsize=10)
-        ax.set_xlabel("size")
-        ax.set_ylabel("seconds per fwd+bwd (median)")
+        ax.set_title(f"{s}: forward + backward", fontsize=10)
+        ax.set_xlabel(SIZE_UNIT.get(s, "size") + ", log scale")
+        ax.set_ylabel("seconds per forward + backward (median), log scale")
         ax.grid(True, which="both", alpha=0.3)
         if ax.get_legend_handles_labels()[0]:
-            ax.legend(fontsize=8)
+            ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=1, frameon=False,
+                      title="log-log slope (1 = linear in size)", title_fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    return fig
+
+
+def plot_scaling(records, path):
+    """PNG of scaling_figure (matplotlib Agg); the path, or None without series."""
+    import matplotlib.pyplot as plt
+
+    fig = scaling_figure(records)
+    if fig is None:
+        return None
+    fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
     return path

@@ -69,12 +69,15 @@ DOT_MISSING = (
 
 
 def render(root, path, format="svg", **kwargs):
-    """Write a drawing of root's graph to path.<format> (svg, png, pdf...) with Graphviz's `dot`
-    program; returns the file name. Nothing is written when `dot` is missing or fails."""
+    """Write a drawing of root's graph (svg, png, pdf...) with Graphviz's `dot` program; returns the file name:
+    path itself when it already ends with ".<format>" (render(root, "g.png", format="png") writes g.png),
+    else path + ".<format>" (render(root, "g") writes g.svg). Nothing is written when `dot` is missing or fails."""
     dot = shutil.which("dot")
     if dot is None:
         raise RuntimeError(DOT_MISSING)
-    out = f"{os.fspath(path)}.{format}"
+    out = os.fspath(path)
+    if not out.lower().endswith(f".{format}".lower()):
+        out = f"{out}.{format}"
     r = subprocess.run([dot, f"-T{format}", "-o", out], input=to_dot(root, **kwargs), capture_output=True, text=True)
     if r.returncode != 0:
         if os.path.exists(out):

@@ -98,6 +98,19 @@ class Mismatch:
     def difference(self):
         return self.value - self.reference
 
+    @property
+    def how(self):
+        """How the two differ, in words a reader can act on: never a difference of 0.0 on a failure."""
+        x, y = self.value, self.reference
+        if x == 0.0 and y == 0.0:
+            return f"{x!r} vs {y!r}: zero sign differs"
+        if x != x or y != y:
+            return f"{x!r} vs {y!r}: one is nan"
+        if math.isinf(x) or math.isinf(y):
+            return f"{x!r} vs {y!r}: " + ("infinities of opposite sign" if math.isinf(x) and math.isinf(y)
+                                             else "one is infinite")
+        return f"difference={self.difference!r}"
+
     def __str__(self):
         ulps = ""
         if math.isfinite(self.value) and math.isfinite(self.reference) and self.value != self.reference:
@@ -107,22 +120,23 @@ class Mismatch:
         return (
             f"{self.graph}: node {self.node_name}: {self.quantity} "
             f"{self.engine_name}={self.value!r} {self.reference_name}={self.reference!r} "
-            f"difference={self.difference!r}{ulps}{rule}"
+            + (self.how + ulps if self.how.startswith("difference=") else f"({self.how})") + rule
         )
 
     def as_dict(self):
+        """One JSON type per field: value, reference and difference are numbers, or null where the double is
+        not finite (value_text and reference_text always hold the double as Python writes it: "-0.0", "inf",
+        "nan"); how says in words how the two differ."""
+        d = self.difference
         return {
             "graph": self.graph, "node": self.node, "node_name": self.node_name,
             "quantity": self.quantity, "engine": self.engine_name, "value": _j(self.value),
-            "reference_name": self.reference_name, "reference": _j(self.reference),
-            "difference": _j(self.difference), "rule": self.rule,
+            "value_text": repr(self.value), "reference_name": self.reference_name,
+            "reference": _j(self.reference), "reference_text": repr(self.reference),
+            "difference": _j(d), "how": self.how, "rule": self.rule,
         }
 
 
 def _j(x):
-    """JSON-safe float: finite floats as numbers, the rest spelled out."""
-    if math.isnan(x):
-        return "nan"
-    if math.isinf(x):
-        return "inf" if x > 0 else "-inf"
-    return x
+    """JSON-safe float of one type: a finite float as a number, anything else null."""
+    return x if math.isfinite(x) else None

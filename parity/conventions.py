@@ -172,12 +172,23 @@ def render(engines, missing=(), ops=None):
 
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m parity conventions", description=__doc__.split("\n\n")[0])
-    p.add_argument("-o", "--output", default=DEFAULT_OUTPUT, help="where to write (default docs/CONVENTIONS.md; - "
+    from .installed import default_output
+
+    p.add_argument("-o", "--output", default=default_output("CONVENTIONS.md"), help="where to write (default "
+                   "docs/CONVENTIONS.md in the repository, ./CONVENTIONS.md when installed; - "
                    "for stdout)")
     p.add_argument("--check", action="store_true", help="write nothing; exit 1 when the file differs from a fresh one")
     p.add_argument("--engines", nargs="+", default=list(ENGINES), metavar="E",
                    help=f"engines, torch first (default: {' '.join(ENGINES)}; those not installed are left out)")
     args = p.parse_args(argv)
+    if not args.check and args.output != "-":
+        from .usage import UsageError, check_output_file
+
+        try:
+            check_output_file(args.output, "--output")
+        except UsageError as exc:
+            print(f"conventions: {exc}", file=sys.stderr)
+            return 2
     engines, missing = start_engines(args.engines)
     try:
         text = render(engines, missing)
@@ -192,7 +203,10 @@ def main(argv=None):
             print(f"conventions: cannot read {args.output}: {exc.strerror}", file=sys.stderr)
             return 1
         if old != text:
-            print(f"conventions: {args.output} is stale; run `make conventions`", file=sys.stderr)
+            from .installed import advice
+
+            fix = advice("`make conventions`", "`python -m parity conventions -o " + args.output + "`")
+            print(f"conventions: {args.output} is stale; run {fix}", file=sys.stderr)
             return 1
         return 0
     if args.output == "-":

@@ -1,7 +1,9 @@
-"""Naming the likely culprit of a disagreement: the op whose forward or backward went wrong, or backward()
-itself (how a node's contributions were summed)."""
+"""Naming the likely culprit of a disagreement: the op whose forward or backward went wrong, backward()
+itself (how a node's contributions were summed), or, when a leaf comes back other than it was sent, no op
+at all: the engine's encoding of numbers."""
 
 import itertools
+import math
 import struct
 from collections import defaultdict
 
@@ -9,6 +11,10 @@ from micrograd_ref.ops import OPS
 
 from .formulas import ENGINE, compiled
 from .spec_eval import aliases
+
+ECHO_WEIGHT = 10 ** 6  # an input not echoed explains everything downstream of it: it ranks before any op
+ZERO_SIGN_LOST = "zero sign lost"
+ONLY_ZERO_SIGN = "only its zero sign differs"
 
 
 def diagnose(tape, mismatches, limit=3):
@@ -23,12 +29,15 @@ def diagnose(tape, mismatches, limit=3):
 
 
 def culprits(tape, mismatches, replays=None):
-    """[(op name or None, weight, text)], most likely first; weight is the number of disagreeing
-    nodes the op explains in this graph (Evidence adds weights up over a run's graphs). With replays
-    (candidate, reference), a wrong gradient whose consumers all agree is examined share by share
-    (accumulation)."""
+    """[(op name, weight, text)], most likely first; weight is the number of disagreeing nodes the op explains
+    in this graph (Evidence adds weights up over a run's graphs). The op is ACCUMULATION for backward() itself
+    and "" when a leaf did not come back as it was sent (no op is blamed: see echo_faults). With replays
+    (candidate, reference), a wrong gradient whose consumers all agree is examined share by share."""
     bad_data = {m.node for m in mismatches if m.quantity == "data"}
     bad_grad = {m.node for m in mismatches if m.quantity.startswith("grad")}
+    echo = echo_faults(tape, mismatches)
+    if echo:
+        return [("", ECHO_WEIGHT, echo)]  # "": no op (the encoding of numbers)
     twice = [m for m in mismatches if m.quantity.startswith("grad after")]
     if twice and not bad_data and len(twice) == len(mismatches):
         return [(ACCUMULATION, len(twice), f"gradient accumulation: the gradient is stale, carried over from an earlier "
@@ -42,8 +51,11 @@ def culprits(tape, mismatches, replays=None):
     for i in sorted(bad_data):
         n = tape.nodes[i]
         if n.op is not None and not (set(n.inputs) & bad_data):
+            sign = [m for m in mismatches if m.node == i and m.quantity == "data" and m.value == m.reference == 0.0]
+            hint = (f" ({ONLY_ZERO_SIGN}: if the engine writes -0.0 as 0, it is the encoding of numbers, "
+                    "SPEC section 7)") if sign else ""
             return [(n.op, len(bad_data), f"forward of '{n.op}' at node {tape.name_of(i)}: "
-                                          "its inputs agree, its output does not")]
+                                          f"its inputs agree, its output does not{hint}")]
     if bad_data:
         return []
     out = []
@@ -136,6 +148,44 @@ def _explain(x, want, shares):
     return "", False
 
 
+def echo_fault(sent, got):
+    """How a leaf's value came back other than it was sent (None when it is the same double)."""
+    if sent == got and math.copysign(1.0, sent) == math.copysign(1.0, got) or (sent != sent and got != got):
+        return None
+    if sent == 0.0 and got == 0.0:
+        return (f"{ZERO_SIGN_LOST}: -0.0 must be written with its sign (JavaScript's JSON.stringify(-0) writes 0; "
+                "SPEC section 7 says how to write -0.0)")
+    if not (math.isfinite(sent) and math.isfinite(got)):
+        return ('a special value changed: inf, -inf and nan travel as the strings "inf", "-inf", "nan" both ways '
+                "(SPEC section 7)")
+    if abs(got - sent) <= 1e-6 * abs(sent):
+        return ("rounded on output: write every double with enough digits to round-trip (the shortest "
+                "round-trip form, or 17 significant digits; SPEC section 7)")
+    return "changed: a leaf's data is its \"value\", as sent (SPEC section 6)"
+
+
+def echo_faults(tape, mismatches):
+    """The text naming leaves whose data came back other than the runner sent them, or "" when all were echoed.
+
+    A leaf's data is the value the runner sent; when an engine answers something else, the fault is in how
+    it reads or writes numbers, not in any op, so no op is blamed."""
+    found = []
+    for m in mismatches:
+        node = tape.nodes[m.node]
+        if m.quantity != "data" or node.op is not None or node.data is None:
+            continue
+        for who, got in ((m.engine_name, m.value), (m.reference_name, m.reference)):
+            why = echo_fault(node.data, got)
+            if why:
+                found.append(f"{who} did not echo its inputs: leaf {tape.name_of(m.node)} was sent as {node.data!r} "
+                             f"and came back as {got!r}: {why}")
+    if not found:
+        return ""
+    n = len(found) - 1
+    more = f" (and {n} more such lea{'ves' if n > 1 else 'f'})" if n else ""
+    return f"no op: {found[0]}{more}"
+
+
 class Evidence:
     """Suspects over every failing graph of a run (an entry's cases, a training's steps), ranked together.
 
@@ -162,14 +212,25 @@ class Evidence:
 
     def lines(self, limit=5):
         order = sorted(range(len(self.seen)), key=lambda k: (-self.weight[self.seen[k][0]], k))
-        out = []
+        out, echoed = [], {}
+        signs_lost = any(op == "" and ZERO_SIGN_LOST in text for op, _, text in self.seen)
         for k in order:
             op, graph, text = self.seen[k]
+            if signs_lost and ONLY_ZERO_SIGN in text:
+                continue  # an output that lost its zero sign, in a run whose leaves lose theirs: the same fault
+            if op == "":  # the same encoding fault in many graphs: one line, with the count
+                if text in echoed:
+                    echoed[text][1] += 1
+                    continue
+                echoed[text] = [len(out), 0]
             line = f"{graph}: {text}"
             if line not in out:
                 out.append(line)
             if len(out) == limit:
                 break
+        for text, (i, more) in echoed.items():
+            if more:
+                out[i] += f" (the same in {more} more graph{'s' if more > 1 else ''})"
         return out
 
 

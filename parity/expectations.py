@@ -9,6 +9,7 @@ literal, brackets included: ``edge/relu [relu(nan) g=*``, ``scale/*``) with a re
     op = "relu"                       # optional: the op the difference is about
     reason = "relu'(nan) is 0 in JAX; torch passes the gradient through"
     link = "https://..."              # optional
+    exact = true                      # optional: match is the graph's name itself, no pattern
 
 A graph that disagrees (FAIL or ERROR) and matches an entry is XFAIL, reported with the
 entry's reason, and does not fail the run.
@@ -17,10 +18,14 @@ entry's reason, and does not fail the run.
   matched no disagreement in a run that covered its graphs is reported as *stale*.
 - **Known failures** (``--known-failures FILE``) are a porter's to-do list and are strict:
   a listed graph that passes is XPASS and fails the run (remove the entry), and an entry
-  that matches no graph at all is a usage error.
+  that matches no graph at all is a usage error. ``--write-known-failures FILE`` writes
+  one from a run: one exact entry per failing case, with a reason to fill in.
 """
 
 import functools
+import json
+import os
+import platform
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -44,12 +49,17 @@ class Expected:
     link: str = ""
     source: str = ""  # the file it came from
     strict: bool = False  # a known failure: a listed graph that agrees is XPASS and fails the run
+    exact: bool = False  # match is a graph's whole name, * and ? included (as --write-known-failures writes)
 
     def matches(self, graph_name):
+        if self.exact:
+            return graph_name == self.match
         return _glob(self.match).match(graph_name) is not None
 
     def matches_entry(self, entry_name):
         """Could this pattern match some case of the entry? (the part before ' [' is matched against the entry)."""
+        if self.exact:
+            return self.match == entry_name or self.match.startswith(entry_name + " [")
         return _glob(self.match.split(" [", 1)[0]).match(entry_name) is not None
 
     def __str__(self):
@@ -86,11 +96,54 @@ def load(path, strict=False):
         raise ExpectationsError(f"{path}: 'expected' must be a list of [[expected]] tables")
     entries = []
     for i, item in enumerate(items):
-        unknown = set(item) - {"match", "reason", "op", "link"}
+        unknown = set(item) - {"match", "reason", "op", "link", "exact"}
         if unknown or not isinstance(item.get("match"), str) or not isinstance(item.get("reason"), str) \
-                or not item["match"] or not item["reason"].strip():
+                or not item["match"] or not item["reason"].strip() or not isinstance(item.get("exact", False), bool):
             what = f"unknown keys {sorted(unknown)}" if unknown else "it needs a non-empty 'match' and 'reason'"
             raise ExpectationsError(f"{path}: entry {i + 1}: {what}")
         entries.append(Expected(item["match"], item["reason"].strip(), item.get("op", ""), item.get("link", ""),
-                                source=str(path), strict=strict))
+                                source=str(path), strict=strict, exact=item.get("exact", False)))
     return Expectations(entries)
+
+
+def platform_name():
+    """The platform in a few words: OS, machine, the widest vector extension (libraries such as MKL round by
+    it), MKL_CBWR when set, Python."""
+    parts = [f"{platform.system()} {platform.machine()}"]
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), [])
+        widest = next((name for flag, name in (("avx512f", "AVX-512"), ("avx2", "AVX2")) if flag in flags), None)
+        if widest:
+            parts.append(widest)
+    except OSError:
+        pass
+    if os.environ.get("MKL_CBWR"):
+        parts.append(f"MKL_CBWR={os.environ['MKL_CBWR']}")
+    return ", ".join(parts + [f"Python {platform.python_version()}"])
+
+
+def known_failures_toml(results, command=""):
+    """A known-failures file accepting every failing case (FAIL or ERROR) of a run, one exact entry each, with
+    a reason placeholder naming the case's op(s), the platform and the first disagreement. Passing cases are
+    never listed, so rerunning with --known-failures on the same platform gives no XPASS."""
+    lines = ["# Known failures written by --write-known-failures" + (f" ({command})" if command else ""),
+             f"# on {platform_name()}. One entry per failing case, by its exact name; replace each TODO",
+             "# with why it differs, then run with --known-failures FILE. A listed case that passes is XPASS.", ""]
+    n = 0
+    for r in results:
+        first = {}
+        for m in r.mismatches:
+            first.setdefault(m.graph, m)
+        for c in r.cases:
+            if c.status not in ("FAIL", "ERROR"):
+                continue
+            n += 1
+            ops = ", ".join(c.ops) or "no op"
+            what = str(first[c.name]).split(": ", 1)[1] if c.name in first else c.reason
+            reason = (f"TODO: why {ops} differs on {platform_name()} ({r.engine} vs {r.reference}); "
+                      f"first disagreement: {what}")
+            lines += ["[[expected]]", f"match = {json.dumps(c.name)}", "exact = true",
+                      *([f"op = {json.dumps(c.ops[0])}"] if len(c.ops) == 1 else []),
+                      f"reason = {json.dumps(reason[:400])}", ""]
+    return "\n".join(lines), n

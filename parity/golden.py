@@ -19,7 +19,7 @@ from micrograd_ref.ops import OPS
 
 from .catalogue import CATALOGUE, TRAINING, build_tape, cases_of, sgd, trained_weights
 from .compare import DEFAULT
-from .engines import Graph
+from .engines.base import Graph
 from .tape import SELECTS, Node, Tape
 
 FORMAT = "micrograd_ref-golden/1"

@@ -1,6 +1,7 @@
 """The porting kit's subcommands (python -m parity SUBCOMMAND --help for each).
 
   python -m parity spec                        the spec (docs/SPEC.md) generated from the op table
+  python -m parity template DIR                the port template (port.py and its README) written into DIR
   python -m parity export DIR [graphs]         golden vectors of the catalogue (torch float64)
   python -m parity check-port [opts] [graphs] -- CMD ...
                                                a port process against the golden vectors: the same run as
@@ -42,7 +43,45 @@ def main(argv):
         from .accuracy import main as accuracy
 
         return accuracy(rest)
+    if command == "template":
+        return _template(rest)
     raise AssertionError(command)
+
+
+TEMPLATE_FILES = ("port.py", "README.md")
+
+
+def _template(rest):
+    p = argparse.ArgumentParser(prog="python -m parity template",
+                                description="Write the port template (port.py, a two-op port to grow, and its README, "
+                                            "'Port micrograd in an afternoon') into DIR, created if missing.")
+    p.add_argument("directory", metavar="DIR")
+    args = p.parse_args(rest)
+    import os
+    import shutil
+
+    from .installed import template_dir
+    from .usage import UsageError, check_output_dir
+
+    source = template_dir()
+    targets = [os.path.join(args.directory, f) for f in TEMPLATE_FILES]
+    try:
+        missing = [f for f in TEMPLATE_FILES if not os.path.exists(os.path.join(source, f))]
+        if missing:
+            raise UsageError(f"the port template is missing from this installation ({source}: no {missing[0]})")
+        there = [t for t in targets if os.path.exists(t)]
+        if there:
+            raise UsageError(f"{there[0]} exists; choose another DIR (nothing is overwritten)")
+        check_output_dir(args.directory, "DIR")
+    except UsageError as exc:
+        print(f"template: {exc}", file=sys.stderr)
+        return 2
+    os.makedirs(args.directory, exist_ok=True)
+    for f, t in zip(TEMPLATE_FILES, targets):
+        shutil.copyfile(os.path.join(source, f), t)
+    print(f"wrote {targets[0]} and {targets[1]}; check it: python -m parity check-port -- "
+          f"{sys.executable} {targets[0]}")
+    return 0
 
 
 def _export(rest):
@@ -52,7 +91,7 @@ def _export(rest):
     p.add_argument("graphs", nargs="*")
     args = p.parse_args(rest)
     from .catalogue import CATALOGUE
-    from .cli import UsageError, select
+    from .usage import UsageError, select
     from .engines import EngineUnavailable, import_torch
     from .golden import export
 
@@ -72,7 +111,7 @@ CHECK_PORT_USAGE = "usage: python -m parity check-port [options] [graphs ...] --
 
 
 def _check_port(rest):
-    from .cli import run
+    from .run_command import run
 
     if rest and rest[0] in ("-h", "--help") and "--" not in rest:
         return run(["--help"], check_port_cmd=[])

@@ -1,6 +1,7 @@
 """The compliance report across ports: every port against the golden vectors, op by level, one column each.
 
     python -m parity ports                       the in-tree ports and the micrograd 0.1.0 adapter -> docs/PORTS.md
+                                                 (installed from a wheel: the port template -> ./PORTS.md)
     python -m parity ports --port NAME=ENGINE    others (ENGINE as for --engine: port:CMD, module:NAME)
 
 Each cell is "passed/total" cases of that op at that level (a case counts for every op it
@@ -10,12 +11,12 @@ errors and skips are linked to the first such case. A test fails when docs/PORTS
 
 import argparse
 import json
-import os
+import shlex
 import sys
 
+from .installed import ROOT, default_output, in_checkout, template_dir
 from .report import LEVELS
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 IN_TREE = {
     "python_port": "port:{python} examples/python_port/port.py",
     "js_port": "port:node examples/js_port/port.js",
@@ -24,16 +25,21 @@ IN_TREE = {
 }
 
 
+def default_ports():
+    """The in-tree ports in the repository; installed, the port template that ships with the package."""
+    return dict(IN_TREE) if in_checkout() else {"port_template": "port:{python} {template}/port.py"}
+
+
 def run_port(label, spec, entries, jobs=2):
     """{(op, level): {status: n, 'first': {status: case}}} of one port against the golden vectors."""
-    from .cli import _run_all
+    from .workers import run_all
     from .engines import make
 
     eng, ref = make(spec), make("golden")
     for x in (ref, eng):
         x.start()
     try:
-        results = _run_all(entries, jobs, eng, ref, None)
+        results = run_all(entries, jobs, eng, ref, None)
     finally:
         for x in (eng, ref):
             x.close()
@@ -118,22 +124,26 @@ def main(argv):
                                 epilog=__doc__.split("\n\n", 1)[1], formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--port", action="append", metavar="NAME=ENGINE", help="a port to include (repeatable); "
                    "default: the in-tree ports and the micrograd 0.1.0 adapter")
-    p.add_argument("--out", default=os.path.join(ROOT, "docs", "PORTS.md"), help="markdown report (default docs/PORTS.md)")
-    p.add_argument("--json", default=os.path.join(ROOT, "docs", "PORTS.json"), help="JSON report (default docs/PORTS.json)")
+    p.add_argument("--out", default=default_output("PORTS.md"), help="markdown report (default docs/PORTS.md in "
+                   "the repository, ./PORTS.md when installed)")
+    p.add_argument("--json", default=default_output("PORTS.json"), help="JSON report (default docs/PORTS.json in "
+                   "the repository, ./PORTS.json when installed)")
     p.add_argument("-j", "--jobs", type=int, default=2)
     args = p.parse_args(argv)
     from .catalogue import CATALOGUE
-    from .cli import UsageError, check_output_file
+    from .usage import UsageError, check_output_file
     from .engines import EngineUnavailable
 
-    specs = dict(x.split("=", 1) for x in args.port) if args.port else dict(IN_TREE)
+    specs = dict(x.split("=", 1) for x in args.port) if args.port else default_ports()
     try:
         if args.port and not all("=" in x for x in args.port):
             raise UsageError("--port takes NAME=ENGINE")
         check_output_file(args.out, "--out")
         check_output_file(args.json, "--json")
         entries = list(CATALOGUE.values())
-        ports = [run_port(name, spec.replace("{python}", sys.executable), entries, args.jobs)
+        ports = [run_port(name, spec.replace("{python}", shlex.quote(sys.executable))
+                          .replace(" examples/", f" {shlex.quote(ROOT)}/examples/")
+                          .replace("{template}", shlex.quote(template_dir())), entries, args.jobs)
                  for name, spec in specs.items()]
     except (UsageError, EngineUnavailable) as exc:
         print(f"ports: {exc}", file=sys.stderr)

@@ -22,6 +22,22 @@ def _worst(r):
     return "inf" if math.isinf(r.worst) else f"{r.worst:.2g}"
 
 
+def skipped_why(r):
+    """What the skipped cases of an entry lack, in a few words: "lacks maximum, select" (the ops missing
+    from the engine that skipped them), or the first other reason."""
+    missing, other = set(), []
+    for c in r.cases:
+        if c.status != "SKIP":
+            continue
+        found = re.search(r" lacks (.+)$", c.reason)
+        if found:
+            missing.update(op.strip() for op in found.group(1).split(","))
+        elif c.reason not in other:
+            other.append(c.reason)
+    parts = ([f"lacks {', '.join(sorted(missing))}"] if missing else []) + other[:1]
+    return "; ".join(parts)
+
+
 def table(results):
     """One row per entry: cases, nodes compared, the largest abs error and the largest error as a fraction of
     what the entry's tolerance allows (1 = at the limit; 'exact' = bit for bit where exactness is required)."""
@@ -31,7 +47,9 @@ def table(results):
     for r in results:
         status = r.status
         if status == "PASS" and r.count("SKIP"):
-            status = f"PASS ({r.count('SKIP')} skipped)"
+            status = f"PASS ({r.count('SKIP')} skipped: {skipped_why(r)})"
+        elif status == "SKIP":
+            status = f"SKIP ({skipped_why(r)})"
         lines.append(f"{r.name:<{w}}  {len(r.cases):>5}  {r.nodes:>7}  {r.max_abs:>11.2e}  {_worst(r):>11}  {status}")
     return "\n".join(lines)
 
@@ -269,10 +287,10 @@ def tape_dot(graph, tape, eng, ref, mismatches, fmt="%.6g"):
 
 def write_dots(directory, results):
     """A Graphviz drawing of each failing graph (at most 3 per entry), disagreeing nodes in red with both values."""
-    os.makedirs(directory, exist_ok=True)
     written = []
     for r in results:
         for graph, tape, eng, ref, mismatches in r.failing_tapes:
+            os.makedirs(directory, exist_ok=True)  # only when there is a drawing to write
             path = os.path.join(directory, re.sub(r"[^\w.-]+", "_", graph).strip("_") + ".dot")
             with open(path, "w") as f:
                 f.write(tape_dot(graph, tape, eng, ref, mismatches))

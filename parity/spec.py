@@ -159,6 +159,15 @@ Consequences a port must reproduce:
 - Nothing depends on memory addresses or hash order: results are bit-identical across runs.
 - Nodes the output does not depend on keep their gradient (0.0).
 
+**Select nodes in the backward.** A select node (section 2) makes no node of its own: it
+*is* its chosen input. So in step 1 an edge from an op node into a select node is an edge
+into the chosen input (the select's consumers count as consumers of the chosen input,
+and the inputs not chosen get no edge from it); a select node never enters the stack
+itself, receives no upstream gradient of its own and sends none to its inputs; its
+`data` and `grad` in an answer are the chosen input's. When the output is a select
+node, `backward()` starts at the chosen input. A port that keeps one object per node
+and makes a select node the very object of its chosen input gets all this for free.
+
 ## 4. Ops
 
 In the gradient formulas, `g` is the upstream gradient, `out` the op's output and
@@ -228,9 +237,21 @@ Nodes: node `i` is the object at position `i` of `nodes` and has `"id": i`. A le
 `{"id", "op": "leaf", "value"}`, plus `"const": true` when it is a plain-number operand
 (section 8.1) and `"label"` when it has one. An op node is `{"id", "op", "inputs"}`:
 `op` is a name of section 4, `inputs` the ids of its input nodes (all `< i`) in argument
-order; `pow_scalar` nodes, and only they, carry `"params": [k]`, a list holding the one
-exponent in the number encoding above; `"label"` when it has one. Labels and `const`
-are informational: they change no number.
+order; `pow_scalar` nodes carry `"params": [k]`, a list holding the one exponent in the
+number encoding above; `"label"` when it has one. A **select node** (section 2) is
+`{"id", "op": "select", "by", "inputs"}`: `by` is one of `"max"`, `"min"`, `"sorted"`,
+`"<"`, `"<="`, `">"`, `">="`; `inputs` are the candidates in argument order (two for a
+comparison, two or more otherwise); a `sorted` select, and only it, carries
+`"params": [k]`, a list holding one JSON **integer**, the index into the sorted list
+(`0` is the smallest; it is not in the number encoding: never a string, never a
+fraction). No other node carries `params`. A select node's data and grad in the
+expected values are those of its chosen input. Labels and `const` are informational:
+they change no number.
+
+Files: an entry named `a/b/c` is in `a__b__c.json` (every `/` becomes `__`; for example
+`edge/mul` is `edge__mul.json` and `seed/chain_rule/add` is `seed__chain_rule__add.json`),
+or `a__b__c.json.gz` for the `scale` level; `index.json` lists every entry as
+`{"name", "file", "graphs", "nodes"}`, so read the file name there rather than build it.
 Training entries hold one graph per SGD step (weights as the spec had them at that step).
 
 **Expected values are the spec's answer**: section 4's formulas, evaluated in section 3's
@@ -335,7 +356,17 @@ gradient after one `backward()` from `output` on the freshly built graph (gradie
 at 0.0), one entry per node, in node order. Each number is a JSON number (`2`, `2.0`,
 `-0.0`, `1e-310`: any JSON number; write enough digits to round-trip, e.g. the shortest
 round-trip form or 17 significant digits) or one of the strings `"inf"`, `"-inf"`,
-`"nan"` (the sign of a nan is not significant, nor that of a zero). A port that cannot
+`"nan"`. The sign of a nan is not significant; **the sign of a zero is**: `-0.0` and
+`0.0` are different answers, compared bit for bit in exact entries (section 6), and a
+leaf must come back exactly as it was sent, so a leaf sent as `-0.0` comes back `-0.0`
+(`-0` is accepted too). Check your serializer: JavaScript's `JSON.stringify(-0)` and
+`String(-0)` write `0`, so write `Object.is(x, -0) ? "-0.0" : JSON.stringify(x)` (the
+JavaScript port does); .NET Framework's `double.ToString()` writes `0` for `-0.0` (.NET
+Core 3.0 and later write `-0`); a formatter that prints integers specially
+(`x == Math.floor(x) ? String(long(x))`) drops it too. When in doubt, test
+`copysign(1, x) < 0` for `x == 0` and write `-0.0` yourself. Reading, too: the runner
+writes `-0.0`, and a parser that makes integers of `-0` (Python's `json.loads("-0")` is
+the int `0`) would lose it, so read numbers as doubles. A port that cannot
 run a graph answers
 
 ```
@@ -355,6 +386,26 @@ the runner starts it again (with a new handshake) for the next graph.
 
 **4. End.** After the last answer the runner closes the port's stdin. At end of input
 the port exits, with status 0.
+
+**5. The remaining rules.**
+- *When the hello is sent*: only in answer to a `start` line, as the port's first line
+  on stdout. Print nothing before it (no banner), and read `start` before answering. Each
+  process shakes hands once; after a restart the new process gets a new `start`.
+- *Extra hello fields* are allowed and ignored (`"author"`, `"url"`, ...): the six fields
+  above are required, anything else is the port's own. The runner reports `name`,
+  `version` and `language`.
+- *Unknown messages*: v1 runners send only `start` and `graph`. A line whose `type` is
+  neither is ignored: the port answers nothing (a note on stderr is fine) and reads on.
+  A port never answers anything but `start` and `graph`, so the runner never reads an
+  answer to a message it did not send.
+- *Several processes at once*: the runner starts one process of the port to shake hands
+  before any work, then one per worker (`-j N`, default the number of CPUs, at most 4),
+  so up to N + 1 run at once, each with its own handshake and its own requests, all from
+  the same command line in the same working directory. Keep each
+  process's state in the process: no shared files, ports or temporary names (write logs
+  to stderr, or to a file named by the process id).
+- *Requests are independent*: every graph is built afresh from its request; nothing
+  carries over from one request to the next.
 
 **Worked example** (the template port, `examples/port_template/`, which implements `add`
 and `mul`; `>` is a line the runner writes, `<` a line the port writes, and each is one

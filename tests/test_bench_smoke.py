@@ -4,6 +4,7 @@ No timing assertions; the real run is `make bench` / `make bench-check`.
 """
 
 import math
+import os
 
 import pytest
 
@@ -109,3 +110,28 @@ def test_lock_table_shows_both_sides_and_the_difference():
             for e, t in (("with-lock", 0.6e-6), ("no-lock", 0.5e-6))]
     text = report.full_report(recs)
     assert "| `lock/leaf` | 0.6 µs | 0.5 µs | +0.1 µs | +20.0% |" in text
+
+
+def test_scaling_plot_labels_both_axes_with_units_and_its_legends_hide_no_line():
+    fig = report.scaling_figure(_records())
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        assert "log scale" in ax.get_xlabel() and ax.get_xlabel().split(",")[0] in report.SIZE_UNIT.values()
+        assert ax.get_ylabel().startswith("seconds per forward + backward")
+        legend = ax.get_legend()
+        if legend is not None:
+            assert not legend.get_window_extent(renderer).overlaps(ax.get_window_extent(renderer))
+            assert all("slope" in t.get_text() for t in legend.get_texts())
+
+
+
+def test_readme_explains_every_series_and_every_engine_slope_of_the_scaling_plot():
+    text = open(os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "README.md")).read()
+    part = text[text.index("**Reading the scaling plot**"):]
+    part = part[: part.index("\n## ")] if "\n## " in part else part
+    for series in engines.SERIES:
+        assert f"on {series}" in part, series
+    for e in report.ENGINE_ORDER:
+        assert f"**{engines.ENGINE_LABEL.get(e, e)}**" in part, e
+    assert "docs/bench_scaling.png" in part and "bench/report.py" in part

@@ -5,7 +5,8 @@ Python 3.8+, standard library only (it does not use micrograd_ref). It speaks th
 conformance protocol v1 (SPEC section 7) and implements two ops, `add` and `mul`;
 it declares just those in its handshake, so the runner skips every graph that
 needs another op. To grow it, add a row to OPS (forward and gradients, copied from
-SPEC section 4) and run the runner again: see README.md.
+SPEC section 4) below the line "ADD ROWS HERE" and run the runner again: README.md,
+section 2, has every row, op by op, select included, in the order to add them.
 
     python -m parity check-port -- python examples/port_template/port.py
 """
@@ -25,6 +26,7 @@ OPS = {
     "add": (lambda a, b: a + b, lambda g, out, a, b: [g, g]),
     "mul": (lambda a, b: a * b, lambda g, out, a, b: [g * b, g * a]),
 }
+# ADD ROWS HERE (README.md, section 2: one block per step, in order)
 
 
 # ---------------------------------------------------------------- SPEC section 2: graphs
@@ -54,6 +56,10 @@ def build(nodes):
             if not isinstance(j, int) or not 0 <= j < i:
                 raise ValueError(f"node {i}: bad input {j!r}")
             inputs.append(graph[j])
+        if spec["op"] == "select":  # SPEC section 2: not a new node but the chosen input itself
+            choose = OPS["select"]  # choose(by, data, *params) -> the index of the chosen input
+            graph.append(inputs[choose(spec["by"], [x.data for x in inputs], *spec.get("params", ()))])
+            continue
         params = tuple(parse(p) for p in spec.get("params", ()))
         forward = OPS[spec["op"]][0]
         graph.append(Node(forward(*(x.data for x in inputs), *params), spec["op"], tuple(inputs), params))

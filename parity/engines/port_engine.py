@@ -35,9 +35,15 @@ def _reject_constant(token):
     raise ValueError(f"bare {token} is not JSON (write the string \"{token.lower().replace('infinity', 'inf')}\")")
 
 
+def _int(token):
+    """A JSON integer; "-0" is negative zero (SPEC section 7: a zero's sign is significant), not the int 0."""
+    value = int(token)
+    return -0.0 if value == 0 and token.startswith("-") else value
+
+
 def parse_line(line):
     """One JSON object; bare NaN/Infinity tokens are refused (the protocol spells them as strings)."""
-    return json.loads(line, parse_constant=_reject_constant)
+    return json.loads(line, parse_constant=_reject_constant, parse_int=_int)
 
 
 def numbers(answer, key, n):

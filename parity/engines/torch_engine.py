@@ -5,11 +5,20 @@ from .base import Engine, EngineUnavailable, Replay, replay_tape
 TORCH_MISSING = "torch is not installed in this Python; run `make parity` (it creates .venv with torch==2.13.0)"
 
 
+def torch_missing():
+    """The one-line fix that works here: `make parity` in the repository, a pip extra or golden outside it."""
+    from ..installed import TORCH_EXTRA, advice
+
+    return advice(TORCH_MISSING, f"torch is not installed in this Python: `{TORCH_EXTRA}` installs it "
+                                 "(torch==2.13.0), or check against the stored vectors without torch: "
+                                 "`python -m parity --reference golden`")
+
+
 def import_torch():
     try:
         import torch
     except ImportError as exc:
-        raise EngineUnavailable(TORCH_MISSING) from exc
+        raise EngineUnavailable(torch_missing()) from exc
     return torch
 
 

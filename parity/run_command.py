@@ -1,0 +1,213 @@
+"""python -m parity: replay catalogue graphs in two engines and compare every node's data and grad.
+
+Default: micrograd_ref against torch float64, every graph. Engines: micrograd_ref, torch, jax,
+golden (the committed golden vectors), port:CMD (a process speaking the line protocol),
+package.module:NAME (a Python adapter).
+
+subcommands:
+  check-port [options] [graphs] -- CMD   a port process against the golden vectors
+                                         (shorthand for --engine port:CMD --reference golden)
+  conventions [-o FILE]                  every edge case in every installed engine -> docs/CONVENTIONS.md
+                                         (installed from a wheel: ./CONVENTIONS.md)
+  ports [--out FILE --json FILE]         the compliance report across ports -> docs/PORTS.md
+                                         (installed from a wheel: ./PORTS.md, ./PORTS.json)
+  serve ENGINE                           any engine as a port process speaking the line protocol
+  spec                                   print the spec (docs/SPEC.md) generated from the op table
+  export DIR [graphs]                    write golden vectors (the spec's correctly rounded answers)
+  template DIR                           write the port template (port.py and its README) into DIR
+  accuracy                               measure each engine's libm against correctly rounded -> docs/ACCURACY.json
+
+exit status: 0 every compared node agrees (declared differences and skips allowed; --strict: no
+skips), 1 a disagreement, an engine error or an XPASS, 2 a usage or setup error (found before
+any graph runs), 130 interrupted (SIGINT), 143 terminated (SIGTERM).
+"""
+
+# The run that `python -m parity` and `python -m parity check-port` share: the command line, everything
+# checked before any work (patterns, output paths, files, engines), the run and its report. Its docstring
+# is the help of `python -m parity`.
+
+
+import argparse
+import os
+import sys
+import time
+
+from .usage import USAGE_ERROR, UsageError, check_output_dir, check_output_file, select
+from .workers import run_all
+
+
+# --- the command line ------------------------------------------------------------------------
+
+def parser(prog="python -m parity", check_port=False):
+    p = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n\n")[0] if not check_port else
+                                "Run a port process against the golden vectors (protocol v1, docs/SPEC.md).",
+                                epilog=None if check_port else __doc__.split("\n\n", 1)[1],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("graphs", nargs="*", help="entry names, prefixes or globs ('seed/*', 'edge/pow*'); default all")
+    if not check_port:
+        p.add_argument("--engine", default="micrograd_ref", metavar="E", help="the engine checked (default micrograd_ref)")
+        p.add_argument("--reference", default="torch", metavar="R", help="the engine it is checked against "
+                       "(default torch; golden needs no torch)")
+    else:
+        p.add_argument("--name", help="what to call the port in reports (default: the name from its handshake)")
+    p.add_argument("--golden", metavar="DIR", help="golden vectors directory for the golden engine "
+                   "(default: the committed golden/, or the copy installed with the package)")
+    p.add_argument("--list", action="store_true", help="list the entries (filtered by the graph patterns) with "
+                   "their level and ops, and exit")
+    p.add_argument("--known-failures", metavar="FILE", help="TOML file of graphs expected to disagree "
+                   "(XFAIL; one that agrees is XPASS and fails the run)")
+    p.add_argument("--write-known-failures", metavar="FILE", help="write a known-failures file from this run: one "
+                   "exact entry per failing case, with a reason to fill in (then run with --known-failures FILE)")
+    p.add_argument("--strict", action="store_true", help="a skipped graph fails the run")
+    p.add_argument("--timeout", type=float, default=30.0, metavar="S", help="seconds a port may take per graph")
+    if not check_port:
+        p.add_argument("--random", type=int, default=0, metavar="N",
+                       help="also check N generated graphs drawn by hypothesis (a failure shrinks to a minimal "
+                            "graph, printed as a runnable program)")
+        p.add_argument("--seed", type=int, metavar="S", help="seed of --random (same seed, same graphs)")
+    p.add_argument("--json", metavar="FILE", help="write a machine-readable report")
+    p.add_argument("--junit", metavar="FILE", help="write JUnit XML")
+    if not check_port:
+        p.add_argument("--dot", metavar="DIR", help="write a Graphviz drawing of each failing graph")
+    p.add_argument("-q", "--quiet", action="store_true", help="only disagreements and the summary")
+    p.add_argument("-j", "--jobs", type=int, default=min(os.cpu_count() or 1, 4), metavar="N",
+                   help="worker processes (default: the number of CPUs, at most 4; 1 runs in this process)")
+    return p
+
+
+def list_entries(entries):
+    w = max(len(e.name) for e in entries)
+    for e in entries:
+        print(f"{e.name:<{w}}  {e.level:<8}  {','.join(e.ops):<40}  {e.doc}")
+    return 0
+
+
+def _engine(spec, args):
+    from .engines import make
+    from .engines.golden_engine import Golden
+
+    if spec == "golden" and args.golden:
+        return Golden(args.golden)
+    return make(spec, timeout=args.timeout)
+
+
+def prepare(args, engine=None):
+    """Everything that can fail before a graph runs: patterns, paths, files, engines. Raises UsageError."""
+    from . import expectations as exps
+    from .catalogue import CATALOGUE
+    from .engines import EngineUnavailable
+
+    names = select(CATALOGUE, args.graphs)
+    if args.random < 0:
+        raise UsageError("--random takes N >= 0")
+    if args.seed is not None and not args.random:
+        raise UsageError("--seed chooses the graphs of --random N; give --random too")
+    for opt in ("json", "junit", "write_known_failures"):
+        if getattr(args, opt):
+            check_output_file(getattr(args, opt), "--" + opt.replace("_", "-"))
+    if args.dot:
+        check_output_dir(args.dot, "--dot")
+    if args.jobs < 1:
+        raise UsageError("--jobs takes N >= 1")
+    known = exps.Expectations()
+    if args.known_failures:
+        try:
+            known = exps.load(args.known_failures, strict=True)
+        except exps.ExpectationsError as exc:
+            raise UsageError(f"--known-failures: {exc}") from None
+        for e in known.entries:
+            if not any(e.matches_entry(n) for n in names):
+                raise UsageError(f"--known-failures: entry {e.match!r} matches no graph of this run")
+    started = []
+    try:
+        eng = engine if engine is not None else _engine(args.engine, args)
+        ref = _engine(args.reference, args)
+        for x in (ref, eng):
+            x.start()
+            started.append(x)
+        declared = exps.Expectations()
+        if getattr(eng, "differences", None):
+            declared = exps.load(eng.differences)
+    except EngineUnavailable as exc:
+        for x in started:
+            x.close()
+        raise UsageError(str(exc)) from None
+    except exps.ExpectationsError as exc:
+        for x in started:
+            x.close()
+        raise UsageError(f"declared differences of {eng.name}: {exc}") from None
+    return [CATALOGUE[n] for n in names], eng, ref, declared + known
+
+
+def run(argv=None, check_port_cmd=None):
+    prog = "python -m parity check-port" if check_port_cmd is not None else "python -m parity"
+    args = parser(prog, check_port=check_port_cmd is not None).parse_args(argv)
+    if check_port_cmd is not None:
+        args.engine, args.reference, args.random, args.seed, args.dot = None, "golden", 0, None, None
+    from .catalogue import CATALOGUE
+
+    if args.list:
+        try:
+            return list_entries([CATALOGUE[n] for n in select(CATALOGUE, args.graphs)])
+        except UsageError as exc:
+            return _usage(prog, exc)
+    try:
+        engine = None
+        if check_port_cmd is not None:
+            if not check_port_cmd:
+                raise UsageError("no port command after --")
+            from .engines.port_engine import Port
+
+            engine = Port(check_port_cmd, timeout=args.timeout, name=args.name)
+        entries, eng, ref, expectations = prepare(args, engine)
+    except UsageError as exc:
+        return _usage(prog, exc)
+    try:
+        return _run(args, entries, eng, ref, expectations)
+    finally:
+        for x in (eng, ref):
+            x.close()
+
+
+def _usage(prog, exc):
+    print(f"{prog.split()[-1] if 'check-port' in prog else 'parity'}: {exc}", file=sys.stderr)
+    return USAGE_ERROR
+
+
+def _run(args, entries, eng, ref, expectations):
+    from . import report
+
+    t0 = time.perf_counter()
+    results = run_all(entries, args.jobs, eng, ref, expectations)
+    gen = None
+    if args.random:
+        from .harness import run_generated
+
+        gen = run_generated(args.random, args.seed or 0, eng, ref)
+        results.append(gen)
+    seconds = time.perf_counter() - t0
+
+    def reproducers():
+        if gen is not None:
+            for graph, tape, *_ in gen.failing_tapes[:1]:  # the minimal graph hypothesis shrank to
+                print(f"\nReproduce {graph} (runnable micrograd_ref program):\n" + tape.to_python(graph))
+
+    if args.dot:
+        for path in report.write_dots(args.dot, results):
+            print(f"wrote {path}")
+    about = [x.about() for x in (eng, ref)]
+    if args.write_known_failures:
+        _write_known_failures(args.write_known_failures, results[:len(entries)])
+    return report.emit(results, seconds, args.quiet, args.json, args.junit, engines=about,
+                       expectations=expectations, strict=args.strict, after_failures=reproducers,
+                       suite="check-port" if args.reference == "golden" and args.engine is None else "parity")
+
+
+def _write_known_failures(path, results):
+    from .expectations import known_failures_toml
+
+    text, n = known_failures_toml(results, "python -m parity " + " ".join(sys.argv[1:]))
+    with open(path, "w") as f:
+        f.write(text)
+    print(f"wrote {path}: {n} failing case(s), one entry each; fill in the reasons, then run with "
+          f"--known-failures {path}")
