@@ -45,8 +45,9 @@ and every comparison with nan is false.
 
 **What is exact, and what is not.** The formulas of section 4 round through IEEE basic
 operations (`+ - * /`, comparisons) and a few named primitives (`micrograd_ref/ops.py`,
-`PRIMITIVES`): `sqrt` (the `k = 0.5` kernel), `rsqrt` (`div(1, sqrt(x))`, the `k = -0.5`
-kernel), `fma`, `tanh`, `exp` (also inside `sigmoid`), `log` and `pow`. IEEE 754 requires
+`PRIMITIVES`): `sqrt` (the `k = 0.5` kernel), `rsqrt` (the `k = -0.5` kernel: **two**
+roundings, the correctly rounded `sqrt(x)`, then the IEEE division `div(1, that)`; not IEEE's
+one-rounding rSqrt, and not `pow(x, -0.5)`), `fma`, `tanh`, `exp` (also inside `sigmoid`), `log` and `pow`. IEEE 754 requires
 the basic operations, `sqrt` and `fma` to be **correctly rounded** (the double nearest to
 the exact real result, ties to even), so a port must compute them so; `tanh`, `exp`, `log`
 and `pow` are approximations in every libm (glibc, MKL, V8 and XLA differ from each other by
@@ -118,10 +119,15 @@ golden data and gradients show which input each chose.
    its input **in argument order, `a` first, then `b`** (one contribution per edge: `x * x`
    sends two to `x`). A node's upstream gradient is the sum of its contributions **in the
    order they arrive, the first taken as is** (not added to +0.0: a single contribution of
-   `-0.0` stays `-0.0`). Leaves add their upstream gradient to `.grad` too.
-4. Adding to `.grad`: a `.grad` that is zero (a fresh node, or after `zero_grad`) takes the
-   gradient as is, otherwise `.grad + g` (torch's `.grad` starts as None and takes its first
-   gradient as is).
+   `-0.0` stays `-0.0`). Every formula's result is a contribution, a masked `0` (section 4)
+   included. Leaves add their upstream gradient to `.grad` too (when does not matter: they
+   send nothing).
+4. Adding to `.grad`: a `.grad` that is zero, `0.0` or `-0.0` (a fresh node, or after
+   `zero_grad`), takes the gradient as is, otherwise `.grad + g` (torch's `.grad` starts as
+   None and takes its first gradient as is). So a second `backward()` adds `g` to `g`.
+
+Forward: every node's data is computed, also for nodes after the output (they are
+answered like any other; only their gradient stays 0.0).
 
 **Order is part of the contract.** Floating-point addition is not associative, so the
 order in which contributions reach a node's sum changes its last bits (`(1 + 1e-16) +
@@ -148,7 +154,10 @@ started at +0.0, and a walk from the last node instead of the output; several of
 have an output that is not the last node, and nodes after it, which keep gradient 0.0.
 
 A `select` node is its chosen input: its consumers are consumers of that input, and their
-contributions join that input's sum in their own place of the order.
+contributions join that input's sum in their own place of the order. The inputs it did not
+choose receive nothing through it. A select may choose another select (resolve the chain to
+the node it ends at), and the output may be a select (backward then starts at its chosen
+input); `sorted` is used only without nan.
 
 Consequences a port must reproduce:
 - A node's gradient is the sum over every path from it to the output.
@@ -286,7 +295,9 @@ An exact value agrees when it is the same double bit for bit (any nan equals any
 `0.0` and `-0.0` differ). Any other value agrees when both are nan, or `x == y` with the same
 sign if zero (infinities match in sign), or both are finite and `|x - y|` is within the
 entry's bound: `ulps * ulp(y)` for data where `"ulps"` is set (single-op entries: a value
-one rounding of a primitive away), else `atol + rtol * |y|` (default rtol {rtol:g}, atol {atol:g}).
+one rounding of a primitive away), else `atol + rtol * |y|` (default rtol {rtol:g}, atol {atol:g});
+gradients always use `atol + rtol * |y|` (their exactness is checked by the own-values check
+below instead).
 Entries marked `"exact": true` use only IEEE operations: every value in them is exact.
 
 The runner also checks a port against **its own values**: each op node's data recomputed
@@ -325,9 +336,12 @@ select nodes (section 2). The runner never sends a
 graph that uses an op missing from `ops`: that graph is **SKIPPED**, not FAILED (with
 `--strict`, a skip counts as a failure). So a port can be checked from its first two ops
 on, and grows op by op. An optional seventh field, `"correctly_rounded"`, lists the
-primitives of section 1 the port rounds correctly (default `["fma", "rsqrt", "sqrt"]`, what
-IEEE 754 requires); a port on a runtime whose `Math.sqrt` is not correctly rounded leaves it out,
-and its sqrt values are then compared within the bound instead of bit for bit. A port that does not speak version 1 answers with the version it
+primitives of section 1 the port rounds correctly, names from `sqrt`, `rsqrt`, `fma`, `tanh`,
+`exp`, `log`, `pow` (default `["fma", "rsqrt", "sqrt"]`, what IEEE 754 requires). A port on a
+runtime whose `Math.sqrt` is not correctly rounded leaves it out, and its sqrt values are then
+compared within the bound instead of bit for bit; a port whose `tanh` is correctly rounded
+(CORE-MATH, MPFR) may add it, and its tanh values are then compared bit for bit with the
+golden vectors. Each graph has 30 seconds by default (`--timeout S`). A port that does not speak version 1 answers with the version it
 speaks (`"protocol": 2`); the runner then stops with one line naming both versions and
 exit status 2. So does a handshake answer that is not a valid `hello` (not JSON, a missing
 or mistyped field, an op name that is neither in section 4 nor `select`), or no answer at all.
