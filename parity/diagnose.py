@@ -43,6 +43,11 @@ def culprits(tape, mismatches, replays=None):
         return [(ACCUMULATION, len(twice), f"gradient accumulation: the gradient is stale, carried over from an earlier "
                                            f"call (a 2nd backward() at node {twice[0].node_name} does not add the "
                                            f"same gradients again)")]
+    stray = sorted(i for i in bad_grad - _depended_on(tape) if replays is None or replays[0].grad[i] != 0.0)
+    if stray and not bad_data:
+        return [(ACCUMULATION, len(bad_grad), f"gradient accumulation: backward() did not start from the output: "
+                                              f"node {tape.name_of(stray[0])}, which the output (#{tape.output}) does "
+                                              f"not depend on, received a gradient")]
     weak = []
     if replays is not None and not bad_data and bad_grad:
         found, weak = accumulation(tape, bad_grad, *replays)
@@ -63,6 +68,10 @@ def culprits(tape, mismatches, replays=None):
     for s in suspects:
         n = tape.nodes[s.node]
         names = ", ".join(tape.name_of(i) for i in s.wrong_inputs)
+        if n.op == "select":  # no backward of its own: the choice went elsewhere
+            out.append((n.op, -s.key[0], f"select ({n.by}) at node {tape.name_of(n.id)}: it chose another input "
+                                         f"(the gradients of {names} do not agree; SPEC section 2 says which it picks)"))
+            continue
         out.append((n.op, -s.key[0], f"backward of '{n.op}' at node {tape.name_of(n.id)}: its grad agrees, "
                                      f"the grad it sends to {names} does not"))
     if suspects:  # another op with exactly the same evidence: this graph alone cannot tell them apart
@@ -80,6 +89,17 @@ def culprits(tape, mismatches, replays=None):
 
 
 ACCUMULATION = "gradient accumulation"
+
+
+def _depended_on(tape):
+    """The nodes the output depends on (itself included): the only ones backward() may send gradient to."""
+    seen, stack = {tape.output}, [tape.output]
+    while stack:
+        for j in tape.nodes[stack.pop()].inputs:
+            if j not in seen:
+                seen.add(j)
+                stack.append(j)
+    return seen
 
 
 def _bits(x):

@@ -154,7 +154,7 @@ def summary(results, seconds, engine, reference, strict=False):
             f"{DEFAULT} or the entry's ulps) in {seconds:.1f}s: ")
     bad = sum(not r.ok_when(strict) for r in results)
     if bad:
-        return head + f"{bad} FAILED ({engine} disagrees with {reference})"
+        return head + f"{bad} entr{'y' if bad == 1 else 'ies'} FAILED ({engine} disagrees with {reference})"
     if not nodes:
         return head + f"NOTHING COMPARED ({engine} vs {reference})"
     return head + f"all agree ({engine} == {reference})"
