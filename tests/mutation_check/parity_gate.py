@@ -3,7 +3,7 @@
 Not collected by `make test` (the file name does not start with test_): `make mutants` runs it first in the
 check of every mutant (pyproject.toml, [tool.cosmic-ray]), then the engine's own tests. One test per catalogue
 entry, in catalogue order, so `pytest -x` stops at the first graph a mutant breaks. The reference is the
-committed golden vectors (torch float64, stored), which needs no torch and is what `python -m parity
+committed golden vectors (the spec's correctly rounded answers, stored), which needs no torch and is what `python -m parity
 --reference golden` compares against. The scale/* entries are left out: they are three of the catalogue's
 46 entries but four fifths of its time, and what they test (deep and wide graphs walked without recursion)
 is tested faster by tests/test_engine.py's chain of 200,000 nodes and wide sum.
