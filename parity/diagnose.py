@@ -72,8 +72,12 @@ def culprits(tape, mismatches, replays=None):
             out.append((n.op, -s.key[0], f"select ({n.by}) at node {tape.name_of(n.id)}: it chose another input "
                                          f"(the gradients of {names} do not agree; SPEC section 2 says which it picks)"))
             continue
+        wrong = [m for m in mismatches if m.node in s.wrong_inputs and m.quantity.startswith("grad")]
+        sign = wrong and all(m.value == m.reference == 0.0 for m in wrong)
+        hint = (f" ({ONLY_ZERO_SIGN}: if the engine writes -0.0 as 0, it is the encoding of numbers, "
+                "SPEC section 7)") if sign else ""
         out.append((n.op, -s.key[0], f"backward of '{n.op}' at node {tape.name_of(n.id)}: its grad agrees, "
-                                     f"the grad it sends to {names} does not"))
+                                     f"the grad it sends to {names} does not{hint}"))
     if suspects:  # another op with exactly the same evidence: this graph alone cannot tell them apart
         top = suspects[0]
         ties = [t for t in suspects if t.op != top.op and t.key[:2] == top.key[:2]]

@@ -291,8 +291,8 @@ golden vectors round every primitive correctly):
   a node that receives nothing has gradient 0.0, exactly;
 - a select node is exact when all its inputs are.
 
-An exact value agrees when it is the same double bit for bit (any nan equals any nan;
-`0.0` and `-0.0` differ). Any other value agrees when both are nan, or `x == y` with the same
+An exact value agrees when it is the same double bit for bit (`0.0` and `-0.0` differ)
+and any nan equals any nan. Any other value agrees when both are nan, or `x == y` with the same
 sign if zero (infinities match in sign), or both are finite and `|x - y|` is within the
 entry's bound: `ulps * ulp(y)` for data where `"ulps"` is set (single-op entries: a value
 one rounding of a primitive away), else `atol + rtol * |y|` (default rtol {rtol:g}, atol {atol:g});
