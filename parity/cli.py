@@ -9,6 +9,7 @@ subcommands:
                                          (shorthand for --engine port:CMD --reference golden)
   conventions                            every edge case in every installed engine -> docs/CONVENTIONS.md
   ports                                  the compliance report across ports -> docs/PORTS.md
+  frameworks                             every framework engine against torch -> docs/FRAMEWORKS.md
   serve ENGINE                           any engine as a port process speaking the line protocol
   spec                                   print the spec (docs/SPEC.md) generated from the op table
   export DIR [graphs]                    write golden vectors (torch float64) of the catalogue
@@ -29,7 +30,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 
 USAGE_ERROR = 2
-SUBCOMMANDS = ("check-port", "conventions", "ports", "serve", "spec", "export")
+SUBCOMMANDS = ("check-port", "conventions", "ports", "frameworks", "serve", "spec", "export")
 
 
 class UsageError(Exception):

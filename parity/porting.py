@@ -34,6 +34,10 @@ def main(argv):
         from .ports import main as ports
 
         return ports(rest)
+    if command == "frameworks":
+        from .frameworks import main as frameworks
+
+        return frameworks(rest)
     if command == "serve":
         from .serve import main as serve
 
