@@ -13,6 +13,8 @@ line protocol and any Python adapter are all the same kind of thing. An engine
 - may make extra promises the harness then checks (``promises``): ``"backward twice"``
   (a second ``backward()`` adds exactly the same gradients again; ``run`` returns them
   in ``extra["grads_twice"]``);
+- may offer a cheaper mode for the benchmarks (``timing_run(graph, backward=True)``: replay and backward()
+  without capturing every node's data and grad; default: ``run(graph)``, and no forward-only mode);
 - may ship a file of declared differences from torch (``differences``, see
   ``parity/expectations.py``): where the engine follows another framework's convention
   on purpose.
@@ -85,6 +87,15 @@ class Engine:
 
     def run(self, graph):
         raise NotImplementedError
+
+    def timing_run(self, graph, backward=True):
+        """What the benchmarks time (bench/, `make bench`): one replay of the graph and, unless ``backward`` is
+        False, one backward() from its output; returns nothing. The default is ``run(graph)``, which also captures
+        every node's data and grad; an engine overrides it with a path that skips capturing (and may time a
+        forward alone). Raise Unsupported for what cannot be timed; the default has no forward-only mode."""
+        if not backward:
+            raise Unsupported(f"{self.name} has no forward-only timing mode")
+        self.run(graph)
 
     def close(self):
         """Release what start() took (a process, a file)."""
