@@ -107,7 +107,7 @@ def markdown(frameworks, conv_names, conv_rows):
              "counts for every op it tests: an edge case for its own op, any other graph for every op it uses), then",
              "declared differences (D), skips (S: an op the engine lacks, or a graph over its measured budget),",
              "failures (F) and errors (E), each linked to its first case. torch's column counts the cases: it is the",
-             "reference. micrograd_ref follows torch; its D are zero-sign differences of gradients only.", "",
+             "reference.", "",
              "| framework | version | declared differences (entries) |", "|---|---|---|"]
     for f in frameworks:
         lines.append(f"| {f['name']} | {f['version']} | {len(f['declared'])} |")

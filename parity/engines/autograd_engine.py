@@ -58,8 +58,8 @@ class Autograd(Engine):
             from autograd import core, tracer
             from autograd.scipy.special import expit
         except ImportError as exc:
-            raise EngineUnavailable(f"autograd cannot be imported ({exc}); "
-                                    f"{AUTOGRAD_MISSING.split('; ', 1)[1]}") from None
+            raise EngineUnavailable(AUTOGRAD_MISSING.replace("is not installed in this Python",
+                                               f"cannot be imported ({exc})")) from None
         import numpy
 
         self.np, self.core, self.tracer = numpy, core, tracer

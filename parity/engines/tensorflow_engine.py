@@ -62,7 +62,8 @@ class TensorFlow(Engine):
         try:
             import tensorflow as tf
         except ImportError as exc:
-            raise EngineUnavailable(f"tensorflow cannot be imported ({exc}); {TF_MISSING.split('; ', 1)[1]}") from None
+            raise EngineUnavailable(TF_MISSING.replace("is not installed in this Python",
+                                               f"cannot be imported ({exc})")) from None
         self.tf = tf
         self.fns = op_functions(tf)
 

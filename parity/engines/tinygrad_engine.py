@@ -64,8 +64,8 @@ class Tinygrad(Engine):
         try:
             from tinygrad import Tensor, dtypes
         except ImportError as exc:
-            raise EngineUnavailable(f"tinygrad cannot be imported ({exc}); "
-                                    f"{TINYGRAD_MISSING.split('; ', 1)[1]}") from None
+            raise EngineUnavailable(TINYGRAD_MISSING.replace("is not installed in this Python",
+                                               f"cannot be imported ({exc})")) from None
         self.Tensor, self.f64 = Tensor, dtypes.float64
         self.fns = op_functions()
 
