@@ -102,9 +102,17 @@ class TensorFlow(Engine):
         import platform
 
         info = tf.sysconfig.get_build_info()
-        onednn = os.environ.get("TF_ENABLE_ONEDNN_OPTS", "1") != "0"
+        try:  # what TensorFlow tells of its build: oneDNN (MKL) or not
+            from tensorflow.python.util import _pywrap_util_port as port
+
+            onednn_build = bool(port.IsMklEnabled())
+        except (ImportError, AttributeError):
+            onednn_build = None
+        custom_ops = os.environ.get("TF_ENABLE_ONEDNN_OPTS", "1") != "0"
+        flags = " ".join(f for f in tf.sysconfig.get_compile_flags() if f.startswith("-DEIGEN"))
         return {"name": self.name, "version": tf.__version__, "dtype": "float64 (eager)",
-                "platform": f"{platform.machine()} CPU: Eigen's elementwise kernels (oneDNN custom ops "
-                            f"{'on' if onednn else 'off'}: TF_ENABLE_ONEDNN_OPTS); "
-                            f"CUDA build: {bool(info.get('is_cuda_build'))}"}
+                "platform": f"{platform.machine()} CPU: Eigen's elementwise kernels ({flags}; built by "
+                            f"{tf.__compiler_version__}); oneDNN build {onednn_build}, oneDNN custom ops "
+                            f"{'on' if custom_ops else 'off'} (TF_ENABLE_ONEDNN_OPTS); "
+                            f"CUDA build {bool(info.get('is_cuda_build'))}"}
 
