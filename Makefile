@@ -9,7 +9,7 @@ MSTAMP := $(VENV)/.installed-mutants
 PORT   ?= $(PY) examples/python_port/port.py
 
 .DEFAULT_GOAL := help
-.PHONY: accuracy help parity test bench bench-check golden spec conventions port-check ports mutants clean graphviz-program
+.PHONY: accuracy help parity test bench bench-check golden spec conventions port-check ports frameworks frameworks-stale mutants clean graphviz-program
 
 # The venv belongs to $(PYTHON), which must be Python 3.11+: it is checked before anything is created or
 # removed, and a venv whose interpreter does not run or has another major.minor than $(PYTHON) (one made
@@ -77,6 +77,14 @@ accuracy: $(STAMP)
 ## make ports: the compliance report across the in-tree ports and micrograd 0.1.0 (docs/PORTS.md, docs/PORTS.json)
 ports: $(STAMP)
 	$(PY) -m parity ports
+
+## make frameworks: every framework engine (micrograd_ref, jax, tensorflow, autograd, tinygrad) against torch (docs/FRAMEWORKS.md, docs/FRAMEWORKS.json)
+frameworks: $(STAMP)
+	$(PY) -m parity frameworks
+
+## make frameworks-stale: list the declared differences of the framework engines that no longer occur (exit 1 if any)
+frameworks-stale: $(STAMP)
+	$(PY) -m parity frameworks --stale
 
 ## make bench: benchmarks of every engine, side by side (see README)
 bench: $(BSTAMP)

@@ -1,53 +1,55 @@
-"""What is timed: tapes replayed through each engine's public API, plus the vectorized and plain-float MLPs.
+"""What is timed: catalogue tapes replayed through the engine interface (parity.engines), plus the vectorized
+and plain-float MLPs.
 
-A tape (parity.tape.Tape) is compiled once into a plan (outside any timing); running the plan
-creates the leaves (Value(x) / torch.tensor(x, dtype=float64, requires_grad=True)) and applies
-every op with ``OPS[op].call(ns, *inputs, *params)``, exactly the harness's replay, minus
-retain_grad. The timed callables return None, so dropping the graph is timed too (one training
-step's worth of work). torch, matplotlib and micrograd are imported lazily: the
-table/slope/baseline code needs none of them.
+Every scalar engine is a parity engine (micrograd_ref, torch, classic micrograd's adapter, and the framework
+engines jax, tensorflow, autograd, tinygrad when installed): the bench has no replay of its own. What an
+engine's cell times is ``Engine.timing_run(graph, backward)`` (parity/engines/base.py): one replay of the
+graph through the engine's public API and one backward() from its output, returning nothing, so dropping
+the graph is timed too. Engines without a cheaper timing mode time their ``run(graph)`` (which also captures
+every node's data and grad) and have no forward-only cell (n/a). torch, matplotlib and micrograd are imported
+lazily: the table/slope/baseline code needs none of them.
 """
 
 import functools
 import re
 
-from micrograd_ref.ops import OPS
-
-ENGINES = ("micrograd_ref", "torch", "micrograd")  # scalar engines replaying tapes
+ENGINES = ("micrograd_ref", "torch", "micrograd")  # every workload: catalogue, scaling series, memory
+FRAMEWORKS = ("jax", "tensorflow", "autograd", "tinygrad")  # the catalogue's graphs, fwd+bwd, side by side
+SPECS = {"micrograd": "examples.micrograd_adapter:Micrograd"}  # bench name -> parity engine name
 ENGINE_LABEL = {
     "micrograd_ref": "micrograd_ref",
     "torch": "torch scalar",
     "micrograd": "micrograd 0.1.0",
+    "jax": "JAX",
+    "tensorflow": "TensorFlow (eager)",
+    "autograd": "HIPS autograd",
+    "tinygrad": "tinygrad (PYTHON device)",
     "torch-vec": "torch vectorized",
     "floats-table": "floats (op table)",
     "floats-hand": "floats (hand loop)",
 }
-# ops classic micrograd 0.1.0 can express: +, -, *, / (as b ** -1), -a (as a * -1), a ** number, relu
-MICROGRAD_OPS = frozenset({"add", "sub", "mul", "div", "neg", "pow_scalar", "relu"})
 
 
 class Unsupported(Exception):
-    """The engine cannot express this graph (an 'n/a' cell)."""
+    """The engine cannot express this graph, or is not installed (an 'n/a' cell)."""
 
 
-# --- engines -------------------------------------------------------------------
+# --- engines: the parity engines, started once ----------------------------------------------------------
 
 
 @functools.lru_cache(maxsize=None)
 def engine(name):
-    """(ns, make_leaf, grad_of) for a scalar engine: ns is passed to Op.call, make_leaf(x) makes a leaf."""
-    if name == "micrograd_ref":
-        import micrograd_ref
+    """The started parity engine of a bench engine name; Unsupported when it is not installed."""
+    from parity.engines import EngineUnavailable, make
 
-        return micrograd_ref, micrograd_ref.Value, lambda v: v.grad
     if name == "torch":
-        torch = import_torch()
-        return torch, functools.partial(torch.tensor, dtype=torch.float64, requires_grad=True), lambda v: v.grad.item()
-    if name == "micrograd":
-        from micrograd.engine import Value
-
-        return None, Value, lambda v: v.grad
-    raise KeyError(name)
+        import_torch()  # one intra-op thread, before the engine's first tensor
+    try:
+        eng = make(SPECS.get(name, name))
+        eng.start()
+    except EngineUnavailable as exc:
+        raise Unsupported(str(exc)) from None
+    return eng
 
 
 def import_torch():
@@ -64,103 +66,64 @@ def import_torch():
     return torch
 
 
+def graphs(tapes, name="bench"):
+    from parity.engines import Graph
+
+    return [Graph(name, str(i), t) for i, t in enumerate(tapes)]
+
+
+def missing_ops(engine_name, tapes):
+    eng = engine(engine_name)
+    return set().union(*(eng.missing_ops(g) for g in graphs(tapes)))
+
+
 def supports(engine_name, tape):
-    if engine_name != "micrograd":
-        return True
-    missing = {n.op for n in tape.nodes if n.op is not None} - MICROGRAD_OPS
-    return not missing
-
-
-def unsupported_ops(engine_name, tapes):
-    if engine_name != "micrograd":
-        return set()
-    return {n.op for t in tapes for n in t.nodes if n.op is not None} - MICROGRAD_OPS
-
-
-# --- replay ----------------------------------------------------------------------
-
-
-class Plan:
-    """A tape compiled for replay: one (call, inputs, params_or_data) step per node."""
-
-    __slots__ = ("steps", "output", "nodes")
-
-    def __init__(self, tape):
-        steps = []
-        for n in tape.nodes:
-            if n.op is None:
-                steps.append((None, (), n.data))
-            else:
-                steps.append((OPS[n.op].call, tuple(n.inputs), tuple(n.params)))
-        self.steps = steps
-        self.output = tape.output
-        self.nodes = len(steps)
-
-
-def replay(plan, ns, leaf, leaf_data=None):
-    """All node values of one replay (leaves from leaf_data[i] when given)."""
-    vals = []
-    append = vals.append
-    for i, (call, ins, p) in enumerate(plan.steps):
-        if call is None:
-            append(leaf(p if leaf_data is None else leaf_data.get(i, p)))
-        elif p:
-            append(call(ns, *[vals[j] for j in ins], *p))
-        elif len(ins) == 2:
-            append(call(ns, vals[ins[0]], vals[ins[1]]))
-        else:
-            append(call(ns, vals[ins[0]]))
-    return vals
-
-
-def forward(plan, ns, leaf):
-    """The root of one replay; everything else is reachable from it (or already freed)."""
-    return replay(plan, ns, leaf)[plan.output]
+    try:
+        return not missing_ops(engine_name, [tape])
+    except Unsupported:
+        return False
 
 
 def workload(tapes, engine_name, mode):
     """A zero-argument callable timing `mode` ('fwd' or 'fwd+bwd') over every tape (a 'cases' entry is one unit)."""
-    if unsupported_ops(engine_name, tapes):
-        raise Unsupported(f"{engine_name} has no {', '.join(sorted(unsupported_ops(engine_name, tapes)))}")
-    ns, leaf, _ = engine(engine_name)
-    plans = [Plan(t) for t in tapes]
-    if len(plans) == 1:
-        plan = plans[0]
-        if mode == "fwd":
-            def run():
-                forward(plan, ns, leaf)
-        else:
-            def run():
-                forward(plan, ns, leaf).backward()
-    else:
-        if mode == "fwd":
-            def run():
-                for plan in plans:
-                    forward(plan, ns, leaf)
-        else:
-            def run():
-                for plan in plans:
-                    forward(plan, ns, leaf).backward()
+    from parity.engines import Engine
+
+    eng = engine(engine_name)
+    missing = missing_ops(engine_name, tapes)
+    if missing:
+        raise Unsupported(f"{engine_name} has no {', '.join(sorted(missing))}")
+    backward = mode != "fwd"
+    if not backward and type(eng).timing_run is Engine.timing_run:
+        raise Unsupported(f"{engine_name} has no forward-only timing mode (its run() always runs backward)")
+    gs, timed = graphs(tapes), eng.timing_run
+
+    def run():
+        for g in gs:
+            timed(g, backward)
+
     return run
 
 
 def training(tape, engine_name, steps, lr):
-    """`steps` SGD steps on the MLP weight leaves (labels L*): replay from current weights, backward, update."""
-    if unsupported_ops(engine_name, [tape]):
-        raise Unsupported(f"{engine_name} has no {', '.join(sorted(unsupported_ops(engine_name, [tape])))}")
-    ns, leaf, grad_of = engine(engine_name)
-    plan = Plan(tape)
-    params = [i for i, n in enumerate(tape.nodes) if n.op is None and n.label.startswith("L")]
-    start = {i: tape.nodes[i].data for i in params}
+    """`steps` SGD steps on the MLP weight leaves (labels L*): replay from current weights, backward, update, each
+    step one ``run()`` of the engine (its gradients are what the update needs)."""
+    from parity.engines import Graph
+
+    eng = engine(engine_name)
+    if missing_ops(engine_name, [tape]):
+        raise Unsupported(f"{engine_name} has no {', '.join(sorted(missing_ops(engine_name, [tape])))}")
+    work = tape.copy()
+    params = [i for i, n in enumerate(work.nodes) if n.op is None and n.label.startswith("L")]
+    start = {i: work.nodes[i].data for i in params}
 
     def run():
         w = dict(start)
-        for _ in range(steps):
-            vals = replay(plan, ns, leaf, w)
-            root = vals[plan.output]
-            root.backward()
+        for step in range(steps):
             for i in params:
-                w[i] = w[i] - lr * grad_of(vals[i])
+                work.nodes[i].data = w[i]
+            grad = eng.run(Graph("bench/train", str(step), work)).grad
+            for i in params:
+                w[i] = w[i] - lr * grad[i]
         return w
 
     return run

@@ -1,7 +1,7 @@
 """Bytes per node of a forward graph, with tracemalloc (Python allocations only: torch's C++ heap is invisible).
 
-The tape is compiled before tracing starts; leaves reuse the tape's float objects, so what is
-counted is what the engine allocates for the graph: node objects, their input tuples, op
+The graph is built through the engine's own API by parity's replay (parity.engines.replay_tape, the
+harness's), so what is counted is what the engine allocates for the graph: node objects, their input tuples, op
 outputs' floats (micrograd 0.1.0: also each node's __dict__, closure and set). Only the root is
 kept (every node is reachable from it), so the replay's list of values is not counted.
 """
@@ -14,14 +14,28 @@ from . import engines
 MEMORY_ENGINES = ("micrograd_ref", "micrograd")
 
 
+def _builder(engine_name):
+    """(leaf, ns) for parity's replay_tape: the engine's own Value and spelling."""
+    if engine_name == "micrograd_ref":
+        import micrograd_ref
+
+        return (lambda x, label: micrograd_ref.Value(x)), micrograd_ref
+    if engine_name == "micrograd":
+        from micrograd.engine import Value
+
+        return (lambda x, label: Value(x)), None
+    raise KeyError(engine_name)
+
+
 def graph_bytes(tape, engine_name):
-    ns, leaf, _ = engines.engine(engine_name)
-    plan = engines.Plan(tape)
+    from parity.engines import replay_tape
+
+    leaf, ns = _builder(engine_name)
     gc.collect()
     tracemalloc.start()
     try:
         before = tracemalloc.get_traced_memory()[0]
-        root = engines.forward(plan, ns, leaf)
+        root = replay_tape(tape, leaf, ns=ns)[tape.output]  # the replay's list of values is freed at once
         gc.collect()
         after = tracemalloc.get_traced_memory()[0]
     finally:
@@ -44,7 +58,7 @@ def measure(workloads=None):
                 continue
             try:
                 b = graph_bytes(tape, e)
-            except ImportError:
+            except (ImportError, engines.Unsupported):
                 continue
             out.append({"workload": name, "engine": e, "nodes": len(tape), "bytes": b})
         del tape

@@ -7,7 +7,7 @@ and either `time` (median seconds per call) or `status` ('n/a', 'FAIL (Recursion
 
 import math
 
-from .engines import ENGINE_LABEL, SERIES_DOC
+from .engines import ENGINE_LABEL, FRAMEWORKS, SERIES_DOC
 
 # the issue's targets
 TARGET_SPEEDUP = 5.0  # MLP-100 fwd+bwd: micrograd_ref >= 5x faster than micrograd 0.1.0 and than torch scalar
@@ -248,6 +248,25 @@ def targets(records, mem):
     return out
 
 
+def frameworks_table(records):
+    """The catalogue's graphs, fwd+bwd, every framework engine measured in the same run: time / micrograd_ref's."""
+    idx = index_records(records)
+    engs = [e for e in FRAMEWORKS if any(r.get("engine") == e for r in records)]
+    if not engs:
+        return ""
+    names = []
+    for r in records:
+        if r.get("group") == "catalogue" and r.get("engine") in engs and r["workload"] not in names:
+            names.append(r["workload"])
+    rows = []
+    for n in names:
+        ref = _cell(idx, (n, "micrograd_ref", "fwd+bwd"))
+        cells = [_cell(idx, (n, e, "fwd+bwd")) for e in engs]
+        rows.append([f"`{n}`"] + [fmt_ratio(_ratio(c, ref)) if isinstance(c, (int, float)) else (c or "")
+                                  for c in cells])
+    return md_table(["graph"] + [f"{ENGINE_LABEL.get(e, e)}/ref" for e in engs], rows)
+
+
 def full_report(records, mem=(), meta=None):
     parts = ["## Benchmarks"]
     if meta:
@@ -261,6 +280,10 @@ def full_report(records, mem=(), meta=None):
     if t:
         parts.append("### Targets\n\n" + md_table(["target", "measured", "verdict"], t))
     parts.append("### Catalogue graphs\n\n" + catalogue_table(records))
+    fw = frameworks_table(records)
+    if fw:
+        parts.append("### Frameworks (fwd+bwd through the engine interface, same run; x/ref > 1: slower than "
+                     "micrograd_ref; n/a: an op it lacks or a graph over its measured budget)\n\n" + fw)
     f = floats_table(records)
     if f:
         parts.append("### MLP-100 against plain Python floats\n\n" + f)

@@ -10,7 +10,7 @@ import sys
 from .run_command import run
 from .usage import USAGE_ERROR, UsageError, select  # noqa: F401 (the names commands and tests use)
 
-SUBCOMMANDS = ("check-port", "conventions", "ports", "serve", "spec", "export", "template", "accuracy")
+SUBCOMMANDS = ("check-port", "conventions", "ports", "frameworks", "serve", "spec", "export", "template", "accuracy")
 
 
 class Interrupted(BaseException):

@@ -35,6 +35,10 @@ def main(argv):
         from .ports import main as ports
 
         return ports(rest)
+    if command == "frameworks":
+        from .frameworks import main as frameworks
+
+        return frameworks(rest)
     if command == "serve":
         from .serve import main as serve
 

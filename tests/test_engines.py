@@ -31,7 +31,7 @@ def read(*parts):
 
 # --- the design: the harness names no engine ---------------------------------------------------------
 
-ENGINE_NAMES = ("micrograd_ref", "torch", "jax", "golden", "micrograd")
+ENGINE_NAMES = ("micrograd_ref", "torch", "jax", "golden", "micrograd", "tensorflow", "autograd", "tinygrad")
 
 
 @pytest.mark.parametrize("module", ["harness.py", "compare.py", "report.py", "diagnose.py", "expectations.py"])

@@ -20,6 +20,9 @@ BUILTIN = {
     "micrograd_ref": "parity.engines.micrograd_ref_engine:MicrogradRef",
     "torch": "parity.engines.torch_engine:Torch",
     "jax": "parity.engines.jax_engine:Jax",
+    "tensorflow": "parity.engines.tensorflow_engine:TensorFlow",
+    "autograd": "parity.engines.autograd_engine:Autograd",
+    "tinygrad": "parity.engines.tinygrad_engine:Tinygrad",
     "golden": "parity.engines.golden_engine:Golden",
     "spec": "parity.engines.spec_engine:Spec",
 }

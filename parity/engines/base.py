@@ -17,6 +17,8 @@ line protocol and any Python adapter are all the same kind of thing. An engine
   names from micrograd_ref.ops.PRIMITIVES): the values compared bit for bit are derived from it
   (parity/exactness.py). The default is what IEEE 754 requires of sqrt and fma, and so the spec;
   an engine on a library that does not round them correctly (torch on MKL) says so;
+- may offer a cheaper mode for the benchmarks (``timing_run(graph, backward=True)``: replay and backward()
+  without capturing every node's data and grad; default: ``run(graph)``, and no forward-only mode);
 - may ship a file of declared differences from torch (``differences``, see
   ``parity/expectations.py``): where the engine follows another framework's convention
   on purpose.
@@ -91,6 +93,15 @@ class Engine:
 
     def run(self, graph):
         raise NotImplementedError
+
+    def timing_run(self, graph, backward=True):
+        """What the benchmarks time (bench/, `make bench`): one replay of the graph and, unless ``backward`` is
+        False, one backward() from its output; returns nothing. The default is ``run(graph)``, which also captures
+        every node's data and grad; an engine overrides it with a path that skips capturing (and may time a
+        forward alone). Raise Unsupported for what cannot be timed; the default has no forward-only mode."""
+        if not backward:
+            raise Unsupported(f"{self.name} has no forward-only timing mode")
+        self.run(graph)
 
     def close(self):
         """Release what start() took (a process, a file)."""

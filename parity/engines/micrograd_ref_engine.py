@@ -24,5 +24,12 @@ class MicrogradRef(Engine):
             extra["grads_twice"] = [v.grad for v in vals]
         return Replay([v.data for v in vals], grads, extra)
 
+    def timing_run(self, graph, backward=True):
+        """The benchmarks' path: replay and backward() only, nothing captured (no second backward)."""
+        tape = graph.tape
+        root = replay_tape(tape, lambda x, label: micrograd_ref.Value(x, label=label), ns=micrograd_ref)[tape.output]
+        if backward:
+            root.backward()
+
     def about(self):
         return {"name": self.name, "version": micrograd_ref.__version__}

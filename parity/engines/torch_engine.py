@@ -54,6 +54,15 @@ class Torch(Engine):
             grad = [0.0 if (g := by_id[id(v)]) is None else g.item() for v in vals]
         return Replay(data, grad)
 
+    def timing_run(self, graph, backward=True):
+        """The benchmarks' path: leaves as requires_grad tensors, the replay, one backward(); no grads captured."""
+        torch = self.torch if hasattr(self, "torch") else import_torch()
+        f64, scalar = torch.float64, torch.scalar_tensor
+        tape = graph.tape
+        root = replay_tape(tape, lambda x, label: scalar(x, dtype=f64).requires_grad_(), ns=torch)[tape.output]
+        if backward:
+            root.backward()
+
     def about(self):
         torch = import_torch()
         return {"name": self.name, "version": torch.__version__, "dtype": "float64", **platform(torch),
