@@ -34,7 +34,7 @@ JSON = os.path.join(ROOT, "docs", "FRAMEWORKS.json")
 def run_framework(spec, entries, jobs=2):
     """{name, version, cells: {(op, level): {status: n, first: {status: case}}}, declared: [...], stale: [...]}."""
     from . import expectations as exps
-    from .cli import _run_all
+    from .workers import run_all as _run_all
     from .engines import make
     from .report import stale
 

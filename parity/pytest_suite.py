@@ -20,7 +20,7 @@ one pytest case.
 """
 
 from .catalogue import CATALOGUE, cases_of
-from .cli import UsageError, select
+from .usage import UsageError, select
 
 
 def catalogue_tests(engine, reference="golden", include=(), known_failures=None):
