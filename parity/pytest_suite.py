@@ -89,7 +89,7 @@ class _State:
             res = run.entry(entry)
         else:
             case, tape = self.cases(name)[index]
-            res = GraphResult(name, entry.level, *run.names, exact=entry.tol.exact)
+            res = GraphResult(name, entry.level, *run.names)
             focus = name.split("/", 1)[1] if entry.level == "edge" else None
             run.check(res, Graph(name, case, tape), entry.tol, entry.smooth, None, focus)
         statuses = {c.status for c in res.cases}
