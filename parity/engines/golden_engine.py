@@ -50,8 +50,12 @@ class Golden(Engine):
         if nodes != stored["nodes"] or graph.tape.output != stored["output"]:
             diff = next((i for i, (a, b) in enumerate(zip(nodes, stored["nodes"])) if a != b),
                         min(len(nodes), len(stored["nodes"])))
-            raise RuntimeError(f"the golden vectors of {graph.name} are for another graph (node #{diff} differs); "
-                               f"regenerate them with `make golden`")
+            from ..installed import advice
+
+            fix = advice("regenerate them with `make golden` (the spec's correctly rounded answers: the same on "
+                         "every machine)", "the vectors installed with this package are for another version of the "
+                         "catalogue: install matching versions of micrograd_ref")
+            raise RuntimeError(f"the golden vectors of {graph.name} are for another graph (node #{diff} differs); {fix}")
         exp = stored["expected"]
         return Replay([from_num(v) for v in exp["data"]], [from_num(v) for v in exp["grad"]])
 
