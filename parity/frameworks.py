@@ -21,7 +21,7 @@ import os
 import sys
 
 from .ports import ROOT, _anchor
-from .report import LEVELS
+from .report import LEVELS, op_level_cells
 
 FRAMEWORKS = ("micrograd_ref", "jax", "tensorflow", "autograd", "tinygrad")
 REFERENCE = "torch"
@@ -48,15 +48,7 @@ def run_framework(spec, entries, jobs=2):
     finally:
         for x in (eng, ref):
             x.close()
-    cells = {}
-    for r in results:
-        for c in r.cases:
-            for op in c.ops or ("(none)",):
-                cell = cells.setdefault((op, r.level), {**{s: 0 for s in STATUSES}, "first": {}})
-                status = c.status if c.status in cell else "FAIL"
-                cell[status] += 1
-                if status != "PASS":
-                    cell["first"].setdefault(status, c.name)
+    cells = op_level_cells(results, STATUSES)
     firsts = {}  # the first case each entry explains (the first matching entry, as the harness chose it)
     for r in results:
         for c in r.cases:

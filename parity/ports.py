@@ -15,7 +15,7 @@ import shlex
 import sys
 
 from .installed import ROOT, default_output, in_checkout, template_dir
-from .report import LEVELS
+from .report import LEVELS, op_level_cells
 
 IN_TREE = {
     "python_port": "port:{python} examples/python_port/port.py",
@@ -32,8 +32,8 @@ def default_ports():
 
 def run_port(label, spec, entries, jobs=2):
     """{(op, level): {status: n, 'first': {status: case}}} of one port against the golden vectors."""
-    from .workers import run_all
     from .engines import make
+    from .workers import run_all
 
     eng, ref = make(spec), make("golden")
     for x in (ref, eng):
@@ -43,15 +43,8 @@ def run_port(label, spec, entries, jobs=2):
     finally:
         for x in (eng, ref):
             x.close()
-    cells = {}
-    for r in results:
-        for c in r.cases:
-            for op in c.ops or ("(none)",):
-                cell = cells.setdefault((op, r.level), {"PASS": 0, "FAIL": 0, "ERROR": 0, "SKIP": 0, "first": {}})
-                status = c.status if c.status in cell else "FAIL"
-                cell[status] += 1
-                if status != "PASS":
-                    cell["first"].setdefault(status, f"{c.name}: {c.reason}" if c.reason else c.name)
+    cells = op_level_cells(results, ("PASS", "FAIL", "ERROR", "SKIP"),
+                           lambda c: f"{c.name}: {c.reason}" if c.reason else c.name)
     return {"name": label, "engine": spec, "about": eng.about(), "cells": cells}
 
 

@@ -79,6 +79,21 @@ def by_level(results):
     return {lv: rows[lv] for lv in [*LEVELS, *sorted(set(rows) - set(LEVELS))] if lv in rows}
 
 
+def op_level_cells(results, statuses, first=lambda c: c.name):
+    """{(op, level): {status: cases, "first": {status: first(case)}}} over every case of a run, for the
+    compliance reports (docs/PORTS.md, docs/FRAMEWORKS.md); a status not among statuses counts as FAIL."""
+    cells = {}
+    for r in results:
+        for c in r.cases:
+            for op in c.ops or ("(none)",):
+                cell = cells.setdefault((op, r.level), {**{s: 0 for s in statuses}, "first": {}})
+                status = c.status if c.status in cell else "FAIL"
+                cell[status] += 1
+                if status != "PASS":
+                    cell["first"].setdefault(status, first(c))
+    return cells
+
+
 def count_table(rows, head):
     w = max([len(k) for k in rows] + [len(head)])
     cols = [(label, s, max(len(label), 6)) for label, s in COUNTED[:5]]

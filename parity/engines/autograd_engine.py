@@ -19,7 +19,7 @@ How a tape is replayed:
 import importlib.util
 import os
 
-from .base import ALL_OPS, Engine, EngineUnavailable, Replay, replay_tape
+from .base import ALL_OPS, OPERATORS, Engine, EngineUnavailable, Replay, replay_tape
 
 AUTOGRAD_MISSING = ("autograd is not installed in this Python; run `pip install 'micrograd_ref[frameworks]'` "
                     "(or `make test`, which installs it in .venv)")
@@ -28,13 +28,7 @@ DIFFERENCES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "autograd
 
 def op_functions(anp, expit):
     return {
-        "add": lambda a, b: a + b,
-        "sub": lambda a, b: a - b,
-        "mul": lambda a, b: a * b,
-        "div": lambda a, b: a / b,
-        "neg": lambda a: -a,
-        "pow": lambda a, b: a ** b,
-        "pow_scalar": lambda a, k: a ** k,
+        **OPERATORS,
         "relu": lambda a: anp.maximum(0.0, a),
         "tanh": anp.tanh,
         "exp": anp.exp,

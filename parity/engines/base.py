@@ -39,6 +39,19 @@ from ..tape import replay_select
 ALL_OPS = frozenset(OPS) | {"select"}
 
 
+# The ops every framework spells with Python's operators on its own arrays or tensors (a + b, a ** k): the
+# framework engines' op tables start from these and add their own names for relu, tanh, maximum, ...
+OPERATORS = {
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "mul": lambda a, b: a * b,
+    "div": lambda a, b: a / b,
+    "neg": lambda a: -a,
+    "pow": lambda a, b: a ** b,
+    "pow_scalar": lambda a, k: a ** k,
+}
+
+
 class Unsupported(Exception):
     """This engine cannot run this graph (an op it lacks, no stored answer): the graph is SKIPPED."""
 

@@ -25,7 +25,7 @@ How a tape is replayed:
 import importlib.util
 import os
 
-from .base import ALL_OPS, Engine, EngineUnavailable, Replay, Unsupported
+from .base import ALL_OPS, OPERATORS, Engine, EngineUnavailable, Replay, Unsupported
 
 JAX_MISSING = ("jax is not installed in this Python; run `pip install 'micrograd_ref[jax]'` "
                "(or `make test`, which installs it in .venv)")
@@ -50,13 +50,7 @@ def _import_jax():
 def op_functions(jax, jnp):
     """Each op as JAX spells it: f(*inputs, *params) on arrays (params are Python floats)."""
     return {
-        "add": lambda a, b: a + b,
-        "sub": lambda a, b: a - b,
-        "mul": lambda a, b: a * b,
-        "div": lambda a, b: a / b,
-        "neg": lambda a: -a,
-        "pow": lambda a, b: a ** b,
-        "pow_scalar": lambda a, k: a ** k,
+        **OPERATORS,
         "relu": jax.nn.relu,
         "tanh": jnp.tanh,
         "exp": jnp.exp,

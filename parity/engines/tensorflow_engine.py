@@ -19,7 +19,7 @@ How a tape is replayed:
 import importlib.util
 import os
 
-from .base import ALL_OPS, Engine, EngineUnavailable, Replay, Unsupported, replay_tape
+from .base import ALL_OPS, OPERATORS, Engine, EngineUnavailable, Replay, Unsupported, replay_tape
 
 TF_MISSING = ("tensorflow is not installed in this Python; run `pip install 'micrograd_ref[frameworks]'` "
               "(or `make test`, which installs tensorflow-cpu in .venv)")
@@ -30,12 +30,7 @@ def op_functions(tf):
     import numpy as np
 
     return {
-        "add": lambda a, b: a + b,
-        "sub": lambda a, b: a - b,
-        "mul": lambda a, b: a * b,
-        "div": lambda a, b: a / b,
-        "neg": lambda a: -a,
-        "pow": lambda a, b: a ** b,
+        **OPERATORS,
         "pow_scalar": lambda a, k: a ** np.array(k, dtype=np.float64),  # tf.pow, the number a float64 constant (see leaf)
         "relu": tf.nn.relu,
         "tanh": tf.tanh,

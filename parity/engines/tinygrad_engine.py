@@ -21,7 +21,7 @@ How a tape is replayed:
 import importlib.util
 import os
 
-from .base import ALL_OPS, Engine, EngineUnavailable, Replay, Unsupported, replay_tape
+from .base import ALL_OPS, OPERATORS, Engine, EngineUnavailable, Replay, Unsupported, replay_tape
 
 TINYGRAD_MISSING = ("tinygrad is not installed in this Python; run `pip install 'micrograd_ref[frameworks]'` "
                     "(or `make test`, which installs it in .venv)")
@@ -31,13 +31,7 @@ DEVICE = "PYTHON"
 
 def op_functions():
     return {
-        "add": lambda a, b: a + b,
-        "sub": lambda a, b: a - b,
-        "mul": lambda a, b: a * b,
-        "div": lambda a, b: a / b,
-        "neg": lambda a: -a,
-        "pow": lambda a, b: a ** b,
-        "pow_scalar": lambda a, k: a ** k,
+        **OPERATORS,
         "relu": lambda a: a.relu(),
         "tanh": lambda a: a.tanh(),
         "exp": lambda a: a.exp(),
