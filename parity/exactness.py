@@ -90,8 +90,3 @@ def uses(tape, primitives):
     ps = frozenset(primitives)
     keys = {(n.op, n.params) for n in tape.nodes if n.op is not None and n.op != "select"}
     return any(rounds(OPS[op], params) & ps or rounds(OPS[op], params, "backward") & ps for op, params in keys)
-
-
-def summary(exactness):
-    """(data nodes exact, grad nodes exact, nodes) for reports."""
-    return sum(exactness.data), sum(exactness.grad), len(exactness.data)

@@ -1,5 +1,7 @@
 """torch.autograd in float64: one 0-d tensor per node, intermediate grads retained."""
 
+import functools
+
 from .base import Engine, EngineUnavailable, Replay, replay_tape
 
 TORCH_MISSING = "torch is not installed in this Python; run `make parity` (it creates .venv with torch==2.13.0)"
@@ -86,6 +88,7 @@ def platform(torch):
     }
 
 
+@functools.cache  # the platform does not change within a process: measured once (start, about)
 def _fuses(torch):
     """Whether torch's tanh backward rounds 1 - out * out once (fma), measured on 64 values, 0-d tensors as
     the engine replays them (18 of these 64 round differently in two roundings)."""
