@@ -168,7 +168,7 @@ POW = _row(
     grads=("0 if b == 0 else g * (b * pow(a, b - 1))", "g * (0 if (a == 0 and b >= 0) else out * log(a))"),
     spelling="a ** b",
     conventions=(
-        "Both base and exponent are Values (v ** w, 2 ** v). Forward is C99 pow: 0 ** 0 = 1, 0 ** negative = inf (-inf for -0.0 and an odd integer exponent), negative ** non-integer = nan, overflow = +-inf, nan ** 0 = 1, 1 ** nan = 1.",
+        "Both base and exponent are Values (v ** w, 2 ** v). Forward is C99 pow: 0 ** 0 = 1, 0 ** negative = inf (-inf for -0.0 and an odd integer exponent), negative ** non-integer = nan, overflow = +-inf, nan ** 0 = 1, 1 ** nan = 1, (-1) ** +-inf = 1 (Java's Math.pow and some libms give nan there).",
         "Base gradient at exponent 0 is masked to 0 (even for nan or inf g); exponent gradient where the base is 0 and the exponent >= 0 is g * 0 (nan for nan g). A negative base gives a nan exponent gradient (log of a negative), even for integer exponents: pow(-2, 3) sends nan to the exponent.",
     ),
 )

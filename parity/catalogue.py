@@ -17,6 +17,9 @@ from .generate import SPECIAL, rng_tape
 from .tape import Tape
 
 
+LEVELS = ("core", "edge", "scale", "training")
+
+
 @dataclass
 class Entry:
     name: str
@@ -39,9 +42,22 @@ class Entry:
 
     @property
     def ops(self):
-        """The ops its graphs use, in op-table order."""
+        """The ops its graphs use, in op-table order, then "select" (builtin max/min/sorted, a comparison)."""
         used = {n.op for _, tape in cases_of(self) for n in tape.nodes if n.op is not None}
-        return [op for op in OPS if op in used]
+        return [op for op in [*OPS, "select"] if op in used]
+
+    @property
+    def primitives(self):
+        """The primitives (ops.PRIMITIVES) its values round through, forward or backward: where both engines
+        round them all correctly every value is compared bit for bit, elsewhere within the entry's bound."""
+        from .formulas import rounds
+
+        used = set()
+        for _, tape in cases_of(self):
+            for n in tape.nodes:
+                if n.op is not None and n.op != "select":
+                    used |= rounds(OPS[n.op], n.params) | rounds(OPS[n.op], n.params, "backward")
+        return sorted(used)
 
 
 CATALOGUE = {}
@@ -504,7 +520,7 @@ def _edge(op_name, xs, ps, g):
 
 
 @_pin("pins/pow_without_kernel",
-      "v ** k for exponents torch has no special kernel for (4, 1.5, -3, 7) at ordinary and special bases, bit for bit: "
+      "v ** k for exponents torch has no special kernel for (4, 1.5, -3, 7) at ordinary and special bases: "
       "a port routing them to the k = 2, 3 or -2 kernels fails (their gradients do use the kernels: k - 1 = 3, 0.5).")
 def pow_without_kernel():
     return [_edge("pow_scalar", (x,), (k,), g) for k in NO_KERNEL_EXPONENTS for x in NO_KERNEL_BASES

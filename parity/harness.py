@@ -11,12 +11,14 @@ again; finite differences at the leaves of smooth graphs), and the case gets one
 """
 
 import hashlib
-from array import array
 import math
+import struct
+import sys
 import time
+from array import array
 from dataclasses import dataclass, field
 
-from micrograd_ref.ops import OPS
+from micrograd_ref.ops import OPS, PRIMITIVES
 
 from . import correctly_rounded, spec_eval
 from .formulas import ENGINE, compiled, rounds
@@ -64,7 +66,8 @@ class GraphResult:
     matched: dict = field(default_factory=dict)  # {expectation: disagreeing cases it matched} (counts, staleness)
     checks: list = field(default_factory=list)  # which oracles ran
     seconds: float = 0.0
-    digest: str = ""  # sha256 of the candidate's data and grads (bit-identical across runs)
+    digest: str = ""  # sha256 of the candidate's data and grads, nan canonical (digest_values)
+    digest_portable: bool = True  # the digest is the same on any machine (see README, "digest")
     failing_tapes: list = field(default_factory=list)  # (graph, tape, candidate Replay, reference Replay, mismatches)
     suspects: list = field(default_factory=list)  # "backward of 'X' at node #i: ..." diagnoses, culprit first
     evidence: Evidence = field(default_factory=Evidence, repr=False)  # what ranks the suspects (diagnose.py)
@@ -107,6 +110,7 @@ class GraphResult:
             "values_compared": self.values, "values_bounded": self.bounded,
             "reference_platform_notes": self.notes,
             "checks": self.checks, "seconds": round(self.seconds, 4), "digest": self.digest,
+            "digest_portable": self.digest_portable,
             "error": self.error, "suspects": self.suspects,
             "skipped": sorted({c.reason for c in self.cases if c.status == "SKIP"})[:5],
             "failing_cases": [c.name for c in self.cases if c.status in ("FAIL", "ERROR")],
@@ -117,6 +121,22 @@ class GraphResult:
 
 
 # --- one case ---------------------------------------------------------------------------------
+
+CANONICAL_NAN = struct.pack("<d", math.nan)  # 7ff8000000000000: x86 makes fff8..., ARM 7ff8... (same meaning)
+
+
+def digest_values(h, *lists):
+    """Add the IEEE bits of every value to the hash h, little-endian, every nan written as the one quiet nan
+    (its sign and payload carry no meaning and differ between CPUs); -0.0 and 0.0 stay different."""
+    for q in lists:
+        raw = array("d", q)
+        if sys.byteorder != "little":
+            raw.byteswap()
+        b = raw.tobytes()
+        if any(x != x for x in q):
+            b = b"".join(CANONICAL_NAN if x != x else b[8 * i:8 * i + 8] for i, x in enumerate(q))
+        h.update(b)
+
 
 def _replay(engine, graph):
     """(Replay, None) or (None, (status, reason))."""
@@ -280,8 +300,9 @@ class Run:
         if smooth and len(graph.tape) <= FD_MAX_NODES:
             bad += _finite_differences(graph, eng, self.engine.name)
         if digest is not None:
-            for q in (eng.data, eng.grad):
-                digest.update(array("d", q).tobytes())  # the IEEE bits of every value
+            digest_values(digest, eng.data, eng.grad)
+            if uses(graph.tape, frozenset(PRIMITIVES) - frozenset(self.engine.correctly_rounded)):
+                res.digest_portable = False
         self._record(res, graph, "FAIL" if bad else "PASS", ops, "", bad, len(graph.tape), (eng, ref))
         return eng, ref
 
@@ -321,6 +342,7 @@ class Run:
         focus = entry.name.split("/", 1)[1] if entry.level == "edge" else None
         try:
             if entry.kind == "training":
+                res.digest_portable = False  # it replays the reference's trajectory (weights from its gradients)
                 self._training(res, entry, h)
             else:
                 for case, tape in cases_of(entry):

@@ -119,6 +119,8 @@ def _check_port(rest):
 
     if rest and rest[0] in ("-h", "--help") and "--" not in rest:
         return run(["--help"], check_port_cmd=[])
+    if "--list" in rest and "--" not in rest:  # listing the entries needs no port
+        return run(rest, check_port_cmd=[])
     if "--" not in rest:
         print(CHECK_PORT_USAGE + "\ncheck-port: the port command goes after --", file=sys.stderr)
         return 2

@@ -52,8 +52,13 @@ def parser(prog="python -m parity", check_port=False):
         p.add_argument("--name", help="what to call the port in reports (default: the name from its handshake)")
     p.add_argument("--golden", metavar="DIR", help="golden vectors directory for the golden engine "
                    "(default: the committed golden/, or the copy installed with the package)")
-    p.add_argument("--list", action="store_true", help="list the entries (filtered by the graph patterns) with "
-                   "their level and ops, and exit")
+    p.add_argument("--op", action="append", default=[], metavar="NAME",
+                   help="only the entries whose graphs use op NAME (repeatable: any of them), e.g. --op div; "
+                        "the ops: " + ", ".join(_op_names()))
+    p.add_argument("--level", action="append", default=[], metavar="NAME",
+                   help="only the entries of level NAME (repeatable): core, edge, scale, training")
+    p.add_argument("--list", action="store_true", help="list the entries (filtered by the graph patterns, --op and "
+                   "--level) with their level, ops and the primitives their values round through, and exit")
     p.add_argument("--known-failures", metavar="FILE", help="TOML file of graphs expected to disagree "
                    "(XFAIL; one that agrees is XPASS and fails the run)")
     p.add_argument("--write-known-failures", metavar="FILE", help="write a known-failures file from this run: one "
@@ -75,11 +80,42 @@ def parser(prog="python -m parity", check_port=False):
     return p
 
 
+def _op_names():
+    from micrograd_ref.ops import OPS
+
+    return [*OPS, "select"]
+
+
 def list_entries(entries):
+    """One line per entry: name, level, ops, and the primitives its values round through ("IEEE" when none:
+    then every value is compared bit for bit by any two engines; elsewhere bit for bit only where both engines
+    round those primitives correctly, within the entry's bound otherwise)."""
     w = max(len(e.name) for e in entries)
+    print(f"{'entry':<{w}}  {'level':<8}  {'ops':<40}  {'rounds through':<22}  what it checks")
     for e in entries:
-        print(f"{e.name:<{w}}  {e.level:<8}  {','.join(e.ops):<40}  {e.doc}")
+        print(f"{e.name:<{w}}  {e.level:<8}  {','.join(e.ops):<40}  {','.join(e.primitives) or 'IEEE':<22}  {e.doc}")
     return 0
+
+
+def selected(catalogue, args):
+    """The entry names the graph patterns, --op and --level select (UsageError when one selects nothing)."""
+    from .catalogue import LEVELS
+
+    names = select(catalogue, args.graphs)
+    for level in args.level:
+        if level not in LEVELS:
+            raise UsageError(f"--level {level}: no such level (the levels: {', '.join(LEVELS)})")
+    for op in args.op:
+        if op not in _op_names():
+            raise UsageError(f"--op {op}: no such op (the ops: {', '.join(_op_names())})")
+    if args.level:
+        names = [n for n in names if catalogue[n].level in args.level]
+    if args.op:
+        names = [n for n in names if set(args.op) & set(catalogue[n].ops)]
+    if not names:
+        asked = " ".join([*args.graphs, *(f"--level {x}" for x in args.level), *(f"--op {x}" for x in args.op)])
+        raise UsageError(f"no entry is selected by {asked} (python -m parity --list shows the entries)")
+    return names
 
 
 def _engine(spec, args):
@@ -97,7 +133,7 @@ def prepare(args, engine=None):
     from .catalogue import CATALOGUE
     from .engines import EngineUnavailable
 
-    names = select(CATALOGUE, args.graphs)
+    names = selected(CATALOGUE, args)
     if args.random < 0:
         raise UsageError("--random takes N >= 0")
     if args.seed is not None and not args.random:
@@ -148,7 +184,7 @@ def run(argv=None, check_port_cmd=None):
 
     if args.list:
         try:
-            return list_entries([CATALOGUE[n] for n in select(CATALOGUE, args.graphs)])
+            return list_entries([CATALOGUE[n] for n in selected(CATALOGUE, args)])
         except UsageError as exc:
             return _usage(prog, exc)
     try:

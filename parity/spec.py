@@ -33,7 +33,7 @@ what IEEE arithmetic, C99 libm and torch float64 return:
 | `exp(x)` | `e^x`; `inf` on overflow (x > 709.78…) |
 | `log(x)` | `ln x` for x > 0 (`log(inf) = inf`); `-inf` for ±0; `nan` for x < 0, `-inf` and nan |
 | `sqrt(x)` | IEEE sqrt: `sqrt(-0.0) = -0.0`; `nan` for x < 0 and `-inf` |
-| `pow(x, y)` | C99 `pow`: `pow(x, 0) = 1` for any x (nan too); `pow(1, y) = 1` for any y; `0 ** y<0 = inf` (`-inf` for `-0.0` and odd integer y); negative finite x with non-integer y = `nan`; overflow = ±inf (negative only for x < 0 and odd integer y); `pow(-inf, 0.5) = inf` |
+| `pow(x, y)` | C99 `pow`: `pow(x, 0) = 1` for any x (nan too); `pow(1, y) = 1` for any y (nan too); `pow(-1, ±inf) = 1`; `0 ** y<0 = inf` (`-inf` for `-0.0` and odd integer y); negative finite x with non-integer y = `nan`; overflow = ±inf (negative only for x < 0 and odd integer y); `pow(-inf, 0.5) = inf` |
 | `pow_scalar(x, k)` | torch's `pow(Tensor, Scalar)`, which special-cases six exponents: `k = 2` → `x*x`; `k = 3` → `x*x*x` (left to right); `k = 0.5` → `sqrt(x)`; `k = -0.5` → `div(1, sqrt(x))`; `k = -1` → `div(1, x)`; `k = -2` → `div(1, x*x)`; any other k → `pow(x, k)` |
 | `sigmoid(x)` | `1 / (1 + exp(-x))`, exactly that expression |
 | `fma(x, y, z)` | `x * y + z` rounded **once** (IEEE fused multiply-add); tanh's gradient uses `fma(-out, out, 1)` = `1 - out * out` with one rounding, as torch's FMA-vectorized kernel computes it |
@@ -108,23 +108,33 @@ golden data and gradients show which input each chose.
 ## 3. Backward
 
 `backward()` on the output computes, for every node `n` the output depends on,
-`d output / d n`, and **adds** it to `n.grad` (which starts at 0.0):
+`d output / d n`, and **adds** it to `n.grad` (which starts at 0.0). Each node has two
+numbers in the backward: its `.grad`, which lives on, and its **upstream sum** `u`, a
+temporary of this one `backward()` call that starts empty. Contributions go into `u`,
+never straight into `.grad`; `.grad` is touched once per node per call (step 4).
 
-1. Find every node the output depends on (the output itself, its inputs, theirs, ...).
-2. Visit those op nodes in **decreasing order of creation**: on a graph of section 2, from
-   the highest node id down (a node is always created after its inputs, so every consumer of
-   a node comes before it). The output's upstream gradient is 1.0.
-3. At op node `n` with upstream gradient `g`: add `g` to `n.grad`, evaluate the op's gradient
-   formulas (section 4) with `g`, `out = n.data` and the inputs' data, and send each result to
-   its input **in argument order, `a` first, then `b`** (one contribution per edge: `x * x`
-   sends two to `x`). A node's upstream gradient is the sum of its contributions **in the
-   order they arrive, the first taken as is** (not added to +0.0: a single contribution of
-   `-0.0` stays `-0.0`). Every formula's result is a contribution, a masked `0` (section 4)
-   included. Leaves add their upstream gradient to `.grad` too (when does not matter: they
-   send nothing).
-4. Adding to `.grad`: a `.grad` that is zero, `0.0` or `-0.0` (a fresh node, or after
-   `zero_grad`), takes the gradient as is, otherwise `.grad + g` (torch's `.grad` starts as
-   None and takes its first gradient as is). So a second `backward()` adds `g` to `g`.
+1. Find every node the output depends on: the output itself, its inputs, theirs, ...
+   (leaves included; nodes created after the output, and nodes the output does not reach,
+   are not among them). Select nodes are never visited themselves (see below).
+2. Visit exactly those nodes, leaves and op nodes alike, in **decreasing order of
+   creation**: on a graph of section 2, in decreasing node id, starting at the output's id
+   (the output need not be the graph's last node; nodes after it are not visited). A node is
+   always created after its inputs, so every consumer of a node is visited before it, and a
+   node's `u` is complete when it is visited. The output's `u` is 1.0.
+3. At a visited node `n` with upstream sum `g = u`: add `g` to `n.grad` (step 4). If `n` is
+   an op node, evaluate the op's gradient formulas (section 4) with `g`, `out = n.data` and
+   the inputs' data, and send each result to its input **in argument order, `a` first, then
+   `b`** (one contribution per edge: `x * x` sends two to `x`). A leaf sends nothing.
+   Receiving a contribution `c`: an empty `u` becomes `c` **as is** (not `+0.0 + c`: a single
+   contribution of `-0.0` stays `-0.0`); otherwise `u` becomes `u + c`. So `u` is the sum of
+   the contributions **in the order they arrive, the first taken as is**. Every formula's
+   result is a contribution, a masked `0` (section 4) included.
+4. Adding `g` to `.grad`: a `.grad` that is zero, `0.0` or `-0.0` (a fresh node, or after
+   `zero_grad`), takes `g` as is, otherwise `.grad + g` (torch's `.grad` starts as None and
+   takes its first gradient as is). So a second `backward()` adds `g` to `g`. Keep `u` apart
+   from `.grad`: a port that adds each contribution straight into `.grad` with this zero
+   rule gets `-0.0` where the spec gets `+0.0` (contributions `+0.0` then `-0.0`: the spec's
+   `u` is `+0.0 + -0.0 = +0.0`, while `.grad` would take the `-0.0` as is).
 
 Forward: every node's data is computed, also for nodes after the output (they are
 answered like any other; only their gradient stays 0.0).
@@ -171,8 +181,8 @@ Consequences a port must reproduce:
 **Select nodes in the backward.** A select node (section 2) makes no node of its own: it
 *is* its chosen input. So in step 1 an edge from an op node into a select node is an edge
 into the chosen input (the select's consumers count as consumers of the chosen input,
-and the inputs not chosen get no edge from it); a select node never enters the stack
-itself, receives no upstream gradient of its own and sends none to its inputs; its
+and the inputs not chosen get no edge from it); a select node is never visited itself
+(step 2), has no upstream sum of its own and sends nothing to its inputs; its
 `data` and `grad` in an answer are the chosen input's. When the output is a select
 node, `backward()` starts at the chosen input. A port that keeps one object per node
 and makes a select node the very object of its chosen input gets all this for free.
@@ -408,10 +418,14 @@ the port exits, with status 0.
 - *Extra hello fields* are allowed and ignored (`"author"`, `"url"`, ...): the six fields
   above are required, anything else is the port's own. The runner reports `name`,
   `version` and `language`.
-- *Unknown messages*: v1 runners send only `start` and `graph`. A line whose `type` is
-  neither is ignored: the port answers nothing (a note on stderr is fine) and reads on.
-  A port never answers anything but `start` and `graph`, so the runner never reads an
-  answer to a message it did not send.
+- *Unknown messages*: a line whose `type` is neither `start` nor `graph` is ignored: the
+  port answers nothing (a note on stderr is fine) and reads on. A port never answers
+  anything but `start` and `graph`, so the runner never reads an answer to a message it did
+  not send. The runner tests this rule once per run, on the process it shook hands with:
+  after the hello it sends one line `{"type": "x-unknown", "note": "..."}`, then ends the
+  input; the port must print nothing more and exit 0. A port that answers that line, or
+  fails on it, fails the handshake (exit 2, one line naming the rule). The graphs then run
+  in fresh processes.
 - *Several processes at once*: the runner starts one process of the port to shake hands
   before any work, then one per worker (`-j N`, default the number of CPUs, at most 4),
   so up to N + 1 run at once, each with its own handshake and its own requests, all from
@@ -826,7 +840,11 @@ output = hinge_loss(layers, points(22, seed=4))     # 54,426 nodes
 ### 8.7 Pins
 
 Graphs added after mutation testing: each pins one behaviour that a single-point change
-of an engine altered without failing any other entry, and all are compared bit for bit.
+of an engine altered without failing any other entry. They are compared like every entry
+(section 6): bit for bit where every primitive a value rounds through is correctly rounded
+by both engines, within the entry's bound elsewhere (so `pins/pow_without_kernel`, whose data
+round through `pow`, is bit for bit against the golden vectors for a port that declares `pow`
+correctly rounded, and within 4 ulps for one that does not).
 Their cases are built one fresh graph each, like 8.5's edge cases.
 
 **Recording a select** (section 2). `select(by, inputs)`, or `select("sorted", inputs, k)`,

@@ -177,15 +177,51 @@ def test_every_subcommand_prints_its_help(sub):
 def test_list_filters_by_pattern_and_shows_level_and_ops():
     r = parity("--list", "edge/m*", "scale/*")
     assert r.returncode == 0
-    lines = r.stdout.splitlines()
+    head, *lines = r.stdout.splitlines()
+    assert head.split()[:4] == ["entry", "level", "ops", "rounds"]
     assert [line.split()[0] for line in lines] == ["scale/chain_100k", "scale/sum_50k", "scale/mlp_2_32_32_1_x22",
                                                    "edge/mul", "edge/maximum", "edge/minimum"] or \
         sorted(line.split()[0] for line in lines) == sorted(["scale/chain_100k", "scale/sum_50k",
                                                               "scale/mlp_2_32_32_1_x22", "edge/mul", "edge/maximum",
                                                               "edge/minimum"])
     chain = next(line for line in lines if line.startswith("scale/chain_100k")).split()
-    assert chain[1] == "scale" and chain[2] == "add,neg,relu"
+    assert chain[1] == "scale" and chain[2] == "add,neg,relu" and chain[3] == "IEEE"
     assert parity("--list", "nosuch/*").returncode == 2
+
+
+def test_list_names_select_among_the_ops_and_the_primitives_each_entry_rounds_through():
+    lines = {line.split()[0]: line.split() for line in parity("--list", "pins/*", "edge/tanh").stdout.splitlines()[1:]}
+    assert lines["pins/builtin_max_min_sorted"][2] == "add,mul,select"
+    assert lines["pins/pow_without_kernel"][3] == "pow,sqrt"  # data through pow; k - 1 = 0.5's gradient through sqrt
+    assert lines["edge/tanh"][3] == "fma,tanh"
+    assert "bit for bit" not in lines["pins/pow_without_kernel"]  # compared as derived, not as claimed (SPEC 8.7)
+
+
+def test_op_and_level_select_entries_the_way_a_port_grows():
+    names = lambda *a: [line.split()[0] for line in parity("--list", *a).stdout.splitlines()[1:]]
+    assert names("--level", "edge", "--op", "tanh") == ["edge/tanh"]
+    assert names("--level", "training") == ["mlp/train_classic_20_steps"]
+    div = names("--op", "div")
+    assert "edge/div" in div and "pins/evaluation_order" in div and "edge/mul" not in div
+    assert set(names("--op", "neg", "--op", "exp")) == set(names("--op", "neg")) | set(names("--op", "exp"))
+    assert names("seed/*", "--op", "relu") == ["seed/relu_neuron", "seed/relu_neuron_step", "seed/relu_net"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--op", "dvi"), "--op dvi: no such op (the ops: add,"),
+    (("--level", "edges"), "--level edges: no such level (the levels: core, edge, scale, training)"),
+    (("seed/*", "--level", "edge"), "no entry is selected by seed/* --level edge"),
+])
+def test_an_op_or_level_that_selects_nothing_is_a_usage_error(args, message):
+    r = parity(*args)
+    assert r.returncode == 2 and message in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_check_port_lists_the_entries_without_a_port_command():
+    r = subprocess.run([sys.executable, "-m", "parity", "check-port", "--list", "--level", "training"], cwd=ROOT,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert [line.split()[0] for line in r.stdout.splitlines()[1:]] == ["mlp/train_classic_20_steps"]
 
 
 def test_json_report_records_versions_platform_and_commit(tmp_path):

@@ -136,21 +136,26 @@ def test_runner_names_the_op_of_a_bug_planted_in_the_js_port(tmp_path):
 HELLO = ("import sys, json\n"
          "sys.stdin.readline()\n"
          "print(json.dumps({'type': 'hello', 'protocol': 1, 'name': 'fake', 'version': '0', 'language': 'Python',"
-         " 'ops': ['add', 'sub', 'mul', 'div', 'neg', 'pow_scalar', 'relu', 'maximum']}), flush=True)\n")
+         " 'ops': ['add', 'sub', 'mul', 'div', 'neg', 'pow_scalar', 'relu', 'maximum']}), flush=True)\n"
+         "def graphs():  # the graph requests; a line of another type is ignored (SPEC section 7)\n"
+         "    for line in sys.stdin:\n"
+         "        r = json.loads(line)\n"
+         "        if r.get('type') == 'graph':\n"
+         "            yield r\n")
 PORTS = {
-    "crash": HELLO + "sys.stdin.readline()\nsys.exit(3)\n",
-    "hang": HELLO + "import time\nsys.stdin.readline()\ntime.sleep(60)\n",
-    "garbage": HELLO + "for line in sys.stdin:\n    print('hello', flush=True)\n",
-    "short": HELLO + "for line in sys.stdin:\n    print(json.dumps({'id': json.loads(line)['id'], 'data': [1.0], "
+    "crash": HELLO + "if next(graphs(), None) is not None:\n    sys.exit(3)\n",
+    "hang": HELLO + "import time\nif next(graphs(), None) is not None:\n    time.sleep(60)\n",
+    "garbage": HELLO + "for r in graphs():\n    print('hello', flush=True)\n",
+    "short": HELLO + "for r in graphs():\n    print(json.dumps({'id': r['id'], 'data': [1.0], "
                      "'grad': [1.0]}), flush=True)\n",
-    "error": HELLO + "for line in sys.stdin:\n    print(json.dumps({'id': json.loads(line)['id'], "
+    "error": HELLO + "for r in graphs():\n    print(json.dumps({'id': r['id'], "
                      "'error': 'not implemented'}), flush=True)\n",
-    "bare_nan": HELLO + "for line in sys.stdin:\n    r = json.loads(line)\n    n = len(r['nodes'])\n"
+    "bare_nan": HELLO + "for r in graphs():\n    n = len(r['nodes'])\n"
                         "    print('{\"id\": %d, \"data\": [NaN%s], \"grad\": [1%s]}' % (r['id'], ', 1' * (n - 1), "
                         "', 1' * (n - 1)), flush=True)\n",
-    "string_number": HELLO + "for line in sys.stdin:\n    r = json.loads(line)\n    n = len(r['nodes'])\n"
+    "string_number": HELLO + "for r in graphs():\n    n = len(r['nodes'])\n"
                              "    print(json.dumps({'id': r['id'], 'data': ['1.5'] * n, 'grad': [1] * n}), flush=True)\n",
-    "wrong_id": HELLO + "for line in sys.stdin:\n    r = json.loads(line)\n    n = len(r['nodes'])\n"
+    "wrong_id": HELLO + "for r in graphs():\n    n = len(r['nodes'])\n"
                         "    print(json.dumps({'id': r['id'] + 100, 'data': [1] * n, 'grad': [1] * n}), flush=True)\n",
 }
 
@@ -177,6 +182,12 @@ def test_runner_survives_a_port_that_crashes_hangs_or_prints_garbage(tmp_path, k
 
 
 HANDSHAKES = {
+    "answers_unknown": (HELLO.split("def graphs")[0] + "for line in sys.stdin:\n    print(json.dumps({'id': "
+                        "json.loads(line).get('id'), 'error': 'unknown request'}), flush=True)\n",
+                        "answered a line of unknown type (SPEC section 7: answer nothing to a line of unknown type"),
+    "dies_on_unknown": (HELLO.split("def graphs")[0] + "r = json.loads(sys.stdin.readline())\n"
+                        "assert r['type'] == 'graph', 'unexpected message'\n",
+                        "exited with code 1 after a line of unknown type and the end of its input"),
     "silent": ("import sys\nsys.stdin.readline()\nsys.exit(0)\n", "did not answer the handshake"),
     "no_hello": ("import sys\nsys.stdin.readline()\nprint('{}', flush=True)\nsys.stdin.read()\n",
                  "answered the handshake wrongly"),
@@ -203,8 +214,7 @@ def test_port_that_fails_the_handshake_is_a_one_line_usage_error_exit_2(tmp_path
 def test_graphs_with_ops_a_port_did_not_declare_are_skipped_and_strict_fails_them(tmp_path):
     port = tmp_path / "addmul.py"
     port.write_text(HELLO.replace("'sub', 'mul', 'div', 'neg', 'pow_scalar', 'relu', 'maximum'", "'mul'") +
-                    "for line in sys.stdin:\n    print(json.dumps({'id': json.loads(line)['id'], 'error': 'x'}), "
-                    "flush=True)\n")
+                    "for r in graphs():\n    print(json.dumps({'id': r['id'], 'error': 'x'}), flush=True)\n")
     r = check_port("seed/toy_max", "seed/cost", "--", sys.executable, str(port))
     assert r.returncode == 0, r.stdout + r.stderr
     assert "SKIP" in r.stdout and "lacks maximum" in r.stdout + check_port(

@@ -27,6 +27,9 @@ HELLO_FIELDS = ("name", "version", "language", "ops")
 SPECIALS = {"inf": float("inf"), "-inf": float("-inf"), "nan": float("nan")}
 
 
+UNKNOWN_PROBE = "x-unknown"  # a message type no protocol version defines (sent to test the rule of ignoring it)
+
+
 class PortFailure(EngineError):
     """The port failed on one graph (crash, hang, malformed or mismatched answer, reported error)."""
 
@@ -150,9 +153,51 @@ class Port(Engine):
         hello = self._check_hello(line)
         if self.hello is not None and hello != self.hello:
             raise PortFailure("port answered a different handshake after a restart")
+        first = self.hello is None
         self.hello = hello
         self.ops = frozenset(hello["ops"])
         self.correctly_rounded = frozenset(hello.get("correctly_rounded", SPEC_CORRECTLY_ROUNDED))
+        if first:
+            self._check_ignores_unknown()
+
+    def _check_ignores_unknown(self):
+        """SPEC section 7, 'Unknown messages': a port answers nothing to a line whose type is neither start nor
+        graph, and exits 0 at end of input. Tested once per run, on the handshake's own process: after the hello,
+        one such line, then end of input; the port must print nothing more and exit 0. (Only those two lines
+        were sent, so a failure here is the rule's, not a graph's.) The next start is a fresh process."""
+        self._send({"type": UNKNOWN_PROBE, "note": "a line of a type this protocol version does not define: "
+                                                   "answer nothing and read on (SPEC section 7)"})
+        proc = self.proc
+        try:
+            proc.stdin.close()
+        except (OSError, ValueError):
+            pass
+        try:
+            code = proc.wait(timeout=self.timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            code = None
+        self.proc = None
+        said = []
+        while True:
+            try:
+                line = self.lines.get(timeout=2)
+            except queue.Empty:
+                break
+            if line is None:
+                break
+            if line.strip():
+                said.append(line.strip())
+        rule = "SPEC section 7: answer nothing to a line of unknown type, exit 0 at end of input"
+        if said:
+            raise EngineUnavailable(f"port {shlex.join(self.cmd)} answered a line of unknown type ({rule}): "
+                                    f"{said[0][:120]}")
+        if code != 0:
+            how = f"did not exit within {self.timeout:g}s" if code is None else f"exited with code {code}"
+            tail = self.stderr_tail()
+            raise EngineUnavailable(f"port {shlex.join(self.cmd)} {how} after a line of unknown type and the end of "
+                                    f"its input ({rule})" + (f": {tail}" if tail else ""))
 
     def _check_hello(self, line):
         def bad(why):
