@@ -86,7 +86,7 @@ def _rows(i, tape, eng, ref, ms, names):
             kind = difference_kind(mine, theirs)
             rows += [(f"{q} {e}: {mine!r}", kind), (f"{' ' * len(q)} {r}: {theirs!r}  ({kind})", kind)]
     for m in ms:  # the other oracles' findings (own values, backward twice, finite differences)
-        if m.quantity not in ("data", "grad"):
+        if m.quantity not in ("data", "grad") or m.reference_name != names[1]:
             kind = difference_kind(m.value, m.reference)
             rows.append((f"{m.quantity}: {m.value!r}; {m.reference_name[:40]}: {m.reference!r}", kind))
     return rows
@@ -165,7 +165,7 @@ def _node_table(tape, eng, ref, bad, keep, culprit, names):
                                    else "") if c)
         style = f' style="color:{COLOURS[kind]}"' if kind else ""
         what = node.op or ("const" if node.const else "leaf")
-        how = "; ".join(f"{m.quantity}: {difference_kind(m.value, m.reference)}" for m in ms)
+        how = "; ".join(f"{m.quantity} vs {m.reference_name}: {difference_kind(m.value, m.reference)}" for m in ms)
         mark = "◆ CULPRIT " if i == culprit else ""
         rows.append(f'<tr class="{cls}"{style}><td>{mark}#{i}</td><td>{esc(node.label)}</td><td>{esc(what)}</td>'
                     f"<td>{' '.join(f'#{k}' for k in node.inputs)}</td><td>{esc(repr(eng.data[i]))}</td>"

@@ -451,9 +451,13 @@ def write_html(path, results, seconds, **kwargs):
               file=sys.stderr)
         engine = results[0].engine if results else "?"
         reference = results[0].reference if results else "?"
+        try:
+            summary = report.summary(results, seconds, engine, reference)
+        except Exception:
+            summary = ""
         text = ('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>parity</title></head><body>'
                 f"<h1>Parity report: {esc(engine)} vs {esc(reference)}</h1>"
-                f"<p>{esc(report.summary(results, seconds, engine, reference))}</p>"
+                f"<p>{esc(summary)}</p>"
                 f"<p>The full page could not be rendered: {esc(type(exc).__name__)}: {esc(exc)}</p></body></html>\n")
     with open(path, "w", encoding="utf-8") as f:
         f.write(text)
