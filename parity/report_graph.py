@@ -14,6 +14,7 @@ from .kinds import INF, KINDS, NAN, OTHER, ULPS, ZERO_SIGN, difference_kind
 CUT_AT = 30  # a graph of more nodes is drawn cut to its culprit's neighbourhood ...
 RADIUS = 3  # ... its inputs and consumers this many levels out (at most CUT_AT nodes)
 DOT_TIMEOUT = 30.0  # seconds for one drawing; a drawing that takes longer is shown as a table
+DIAGNOSE_MAX = 500  # the diagnosis is asked for a culprit up to this many mismatches in a graph
 NAME_WIDTH = 16  # engine names are cut to this many characters inside drawings
 COLOURS = {ZERO_SIGN: "#1565c0", ULPS: "#d98200", NAN: "#8e24aa", INF: "#7b1010", OTHER: "#d32f2f"}
 
@@ -23,22 +24,39 @@ def esc(text):
     return html.escape(str(text), quote=True)
 
 
-def culprit_node(tape, mismatches, replays=None):
-    """The node the diagnosis names first (parity/diagnose.py), else the first node whose data disagrees,
-    else the disagreeing node nearest the output; None without mismatches."""
-    try:
-        from .diagnose import culprits
+def culprit_node(graph, tape, mismatches, replays=None, suspects=()):
+    """The culprit node of a failing graph: the node named by the entry's first suspect line about this graph
+    (GraphResult.suspects, "GRAPH: backward of 'mul' at node #4 ..."), else by the diagnosis of this graph
+    (parity/diagnose.py; skipped above DIAGNOSE_MAX mismatches, where it takes long), else the first op node whose
+    data disagrees while its inputs' agree, else the node nearest the output that sends a wrong gradient to an
+    input while its own agrees, else the disagreeing node nearest the output; None without mismatches."""
+    found = next((_named(line[len(graph) + 2:], tape) for line in suspects if line.startswith(graph + ": ")), None)
+    if found is not None:
+        return found
+    if len(mismatches) <= DIAGNOSE_MAX:
+        try:
+            from .diagnose import culprits
 
-        for _, _, text in culprits(tape, mismatches, replays):
-            found = re.search(r"node #(\d+)", text)
-            if found and int(found.group(1)) < len(tape.nodes):
-                return int(found.group(1))
-    except Exception:  # the diagnosis is a help here, never a reason to lose the page
-        pass
-    data = [m.node for m in mismatches if m.quantity.startswith("data")]
-    if data:
-        return min(data)
+            found = next((i for _, _, text in culprits(tape, mismatches, replays)
+                          if (i := _named(text, tape)) is not None), None)
+        except Exception:  # the diagnosis is a help here, never a reason to lose the page
+            found = None
+        if found is not None:
+            return found
+    bad_data = {m.node for m in mismatches if m.quantity.startswith("data")}
+    bad_grad = {m.node for m in mismatches if m.quantity.startswith("grad")}
+    for i in sorted(bad_data):
+        if tape.nodes[i].op is not None and not set(tape.nodes[i].inputs) & bad_data:
+            return i
+    for node in reversed(tape.nodes):
+        if node.id not in bad_grad and set(node.inputs) & bad_grad:
+            return node.id
     return max((m.node for m in mismatches), default=None)
+
+
+def _named(text, tape):
+    found = re.search(r"node #(\d+)", text)
+    return int(found.group(1)) if found and int(found.group(1)) < len(tape.nodes) else None
 
 
 def neighbourhood(tape, centre, limit=CUT_AT, radius=RADIUS):
@@ -174,12 +192,13 @@ def _node_table(tape, eng, ref, bad, keep, culprit, names):
     return '<table class="nodes">' + "".join(rows) + "</table>"
 
 
-def drawing(did, graph, tape, eng, ref, mismatches, names, dot):
-    """(html of one failing graph: its drawing or table of nodes and what was cut, a one-line summary)."""
+def drawing(did, graph, tape, eng, ref, mismatches, names, dot, suspects=()):
+    """(html of one failing graph: its drawing or table of nodes and what was cut, a one-line summary); suspects:
+    the entry's culprit lines (GraphResult.suspects)."""
     bad = defaultdict(list)
     for m in mismatches:
         bad[m.node].append(m)
-    culprit = culprit_node(tape, mismatches, (eng, ref))
+    culprit = culprit_node(graph, tape, mismatches, (eng, ref), suspects)
     keep = neighbourhood(tape, culprit if culprit is not None else min(bad, default=None))
     n = len(tape.nodes)
     cut = n - len(keep)

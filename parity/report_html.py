@@ -378,7 +378,7 @@ def _entry_section(r, ids, eid, dot):
                    f"(and grouped above).</p>")
     names = (r.engine, r.reference)
     for did, (graph, tape, eng, ref, mismatches), key in draws:
-        body, what = drawing(did, graph, tape, eng, ref, mismatches, names, dot)
+        body, what = drawing(did, graph, tape, eng, ref, mismatches, names, dot, r.suspects)
         out.append(f'<details class="drawing" id="{did}" data-case="{esc(graph)}"><summary>Graph of {esc(graph)} '
                    f"({esc(kind_label(key))}; {esc(what)})</summary>{body}</details>")
     out.append("</section>")
