@@ -271,7 +271,9 @@ def nasty_results():
     m = Mismatch(case, 0, t.name_of(0), "grad", -4.0, 4.0, 'ref<&">', 'eng<&">', "bit for bit")
     r = GraphResult(f"edge/{NASTY}", "edge", 'eng<&">', 'ref<&">', nodes=2, values=4, n_mismatches=1)
     r.cases = [CaseResult(case, "FAIL", ("mul",), 2, "", m), CaseResult(case + " skip", "SKIP", ("mul",), 0, NASTY),
-               CaseResult(case + " xfail", "XFAIL", ("mul",), 2, NASTY)]
+               CaseResult(case + " xfail", "XFAIL", ("mul",), 2, NASTY),
+               CaseResult(case + " 1", "ERROR", ("mul",), 0, f"eng raised ValueError: {NASTY} at 1"),
+               CaseResult(case + " 2", "ERROR", ("mul",), 0, f"eng raised ValueError: {NASTY} at 2")]
     r.mismatches, r.suspects = [m], [f"backward of 'mul' at node #1: {NASTY}"]
     r.failing_tapes = [(case, t, eng, ref, [m])]
     r.declared = [(Expected(f"x{NASTY}", NASTY, link=NASTY), m)]
@@ -295,6 +297,9 @@ def test_labels_and_values_holding_markup_are_escaped_and_shown_as_text(tmp_path
         assert body.count(NASTY) >= 6  # engine, level, command, entry, skip, expectation, ...
         assert page.locator("#command").inner_text() == f"x {NASTY}"
         assert page.locator("#level").inner_text() == NASTY
+        errors = page.locator("table.kinds tr[data-kind^='error']")  # one group: numbers do not split them
+        assert errors.count() == 1 and errors.locator("td.num").inner_text() == "2"
+        assert f"ValueError: {NASTY} at 1" in errors.inner_text()
         where = page.locator("details.drawing")
         assert (NASTY in where.inner_text()) and ("m<&\">" in where.inner_text())
         page.screenshot(path=str(tmp_path / "nasty.png"), full_page=True)
@@ -345,7 +350,7 @@ def test_a_page_that_cannot_be_rendered_is_replaced_by_a_short_one_and_the_run_g
     monkeypatch.setattr(page, "_op_level", broken)
     write_html(tmp_path / "p.html", nasty_results(), 0.1)
     text = (tmp_path / "p.html").read_text()
-    assert "could not be rendered: RuntimeError: a bug in the page" in text and "1 entries, 3 cases" in text
+    assert "could not be rendered: RuntimeError: a bug in the page" in text and "1 entries, 5 cases" in text
     assert "--html" in capsys.readouterr().err
 
 
@@ -353,3 +358,13 @@ def test_render_is_text_with_one_script_and_no_external_reference():
     page = render(nasty_results(), 0.1)
     assert page.count("<script>") == 1 and "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "") \
         .replace('xmlns:xlink="http://www.w3.org/1999/xlink"', "")
+
+
+def test_make_test_installs_the_browser_the_pages_are_tested_in():
+    makefile = open(os.path.join(ROOT, "Makefile")).read()
+    test_line = next(line for line in makefile.splitlines() if line.startswith("test:"))
+    assert "chromium-browser" in test_line.split()
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEFILES")}
+    recipe = subprocess.run(["make", "-n", "--no-print-directory", "-C", ROOT, "chromium-browser"], capture_output=True,
+                            text=True, env=env).stdout
+    assert "apt-get install -y -qq --no-install-recommends chromium" in recipe and CHROMIUM in recipe
