@@ -9,7 +9,7 @@ MSTAMP := $(VENV)/.installed-mutants
 PORT   ?= $(PY) examples/python_port/port.py
 
 .DEFAULT_GOAL := help
-.PHONY: accuracy help parity test bench bench-check golden spec conventions port-check ports frameworks frameworks-stale mutants clean graphviz-program
+.PHONY: accuracy help parity test bench bench-check golden spec conventions port-check ports frameworks frameworks-stale mutants clean graphviz-program chromium-browser
 
 # The venv belongs to $(PYTHON), which must be Python 3.11+: it is checked before anything is created or
 # removed, and a venv whose interpreter does not run or has another major.minor than $(PYTHON) (one made
@@ -49,7 +49,7 @@ parity: $(STAMP)
 	$(PY) -m parity
 
 ## make test: the whole suite (engine, nn, seed notes, harness, porting kit)
-test: $(STAMP) graphviz-program
+test: $(STAMP) graphviz-program chromium-browser
 	$(PY) -m pytest -q
 
 ## make graphviz-program: install Graphviz's `dot` (the drawing tests run it) when it is missing
@@ -69,6 +69,23 @@ graphviz-program:
 	    echo "make test needs the Graphviz program 'dot' (the drawing tests run it) and could not install it."; \
 	    echo "Install it, then rerun: apt-get install graphviz (Debian/Ubuntu), brew install graphviz (macOS),"; \
 	    echo "or see https://graphviz.org/download/"; exit 1; }; }
+
+## make chromium-browser: install Debian's Chromium (the HTML report's tests drive it headless) when it is missing
+# The --html report is tested in a real browser: Playwright drives the system's Chromium, /usr/bin/chromium
+# (Playwright never downloads a browser here). Installed like Graphviz above: apt-get, as root or through
+# passwordless sudo; otherwise stop with the command to run. Does nothing when /usr/bin/chromium is there.
+chromium-browser:
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO="sudo -n"; else SUDO=none; fi; \
+	  if [ "$$SUDO" != none ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing Chromium for the HTML report's browser tests: apt-get install chromium"; \
+	    { $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1 || \
+	      { $$SUDO apt-get update -qq >/dev/null 2>&1 && \
+	        $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1; }; } ; \
+	  fi; \
+	  test -x /usr/bin/chromium || { \
+	    echo "make test needs Chromium at /usr/bin/chromium (the HTML report's tests drive it headless) and could not install it."; \
+	    echo "Install it, then rerun: apt-get install chromium (Debian; the tests launch /usr/bin/chromium)"; exit 1; }; }
 
 ## make accuracy: measure how far CPython's libm, torch (every emulated MKL/ATen/glibc platform) and JAX are from correctly rounded (docs/ACCURACY.json; the spec's accuracy table)
 accuracy: $(STAMP)

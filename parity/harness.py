@@ -28,12 +28,14 @@ from .diagnose import Evidence
 from .engines import EngineError, Graph, Replay, Unsupported, default_pair
 from .exactness import SPEC_CORRECTLY_ROUNDED, derive, uses
 from .expectations import Expectations
+from .kinds import case_kind, first_difference
 
 FD_MAX_LEAVES = 12  # finite differences at up to this many leaves per graph
 FD_MAX_NODES = 5000
 FD_RTOL, FD_ATOL = 1e-5, 1e-6
 STATUSES = ("PASS", "FAIL", "ERROR", "SKIP", "XFAIL", "XPASS")
 MAX_KEPT = 200  # mismatches kept per entry (the count is exact; the list is for reading)
+KEEP_FIRST, KEEP_MAX = 3, 10  # failing graphs kept per entry (for --dot and --html): the first, then one per new kind
 
 
 @dataclass
@@ -43,6 +45,7 @@ class CaseResult:
     ops: tuple = ()  # the ops this case tests (an edge case tests its own op; other graphs every op they use)
     nodes: int = 0  # nodes compared (0 unless both engines answered)
     reason: str = ""  # the error, the reason for a skip, or the expectation's reason
+    difference: object = None  # a disagreeing case's first difference (a Mismatch: kinds.first_difference)
 
 
 @dataclass
@@ -263,6 +266,14 @@ def _finite_differences(graph, eng, name):
     return out
 
 
+def _worth_keeping(kept, bad):
+    """Keep a failing graph for the drawings: the first KEEP_FIRST of an entry, then one more for each kind of
+    difference not seen in those kept (parity/kinds.py), up to KEEP_MAX."""
+    if len(kept) < KEEP_FIRST:
+        return True
+    return len(kept) < KEEP_MAX and case_kind(bad) not in {case_kind(t[-1]) for t in kept}
+
+
 class Run:
     """Two engines and what is expected of them: runs entries and case after case."""
 
@@ -316,7 +327,7 @@ class Run:
                 status, reason = "XFAIL", expected.reason
             elif status == "PASS" and expected.strict:
                 status, reason = "XPASS", f"listed as a known failure ({expected.match}), yet it agrees"
-        res.cases.append(CaseResult(graph.name, status, ops, nodes, reason))
+        res.cases.append(CaseResult(graph.name, status, ops, nodes, reason, first_difference(bad)))
         res.nodes += nodes
         if status == "FAIL":
             res.n_mismatches += len(bad)
@@ -326,7 +337,7 @@ class Run:
             if len(res.evidence.seen) < 300:  # suspects ranked over every failing graph of the entry
                 res.evidence.add(graph.name, graph.tape, bad, replays)
                 res.suspects = res.evidence.lines(5)
-            if self.keep_failing and replays is not None and len(res.failing_tapes) < 3:
+            if self.keep_failing and replays is not None and _worth_keeping(res.failing_tapes, bad):
                 eng, ref = (Replay(x.data, x.grad) for x in replays)  # without engine objects: sent between processes
                 res.failing_tapes.append((graph.name, graph.tape, eng, ref, bad))
 
@@ -397,7 +408,7 @@ def run_generated(examples, seed, engine=None, reference=None):
         res.max_abs, res.worst = max(res.max_abs, one.max_abs), max(res.worst, one.worst)
         res.values, res.bounded = res.values + one.values, res.bounded + one.bounded
         res.cases.append(CaseResult(f"{name} [{len(res.cases)}]", one.cases[0].status, one.cases[0].ops,
-                                    one.nodes, one.cases[0].reason))
+                                    one.nodes, one.cases[0].reason, one.cases[0].difference))
         return one
 
     fail = None

@@ -304,7 +304,7 @@ def write_dots(directory, results):
     """A Graphviz drawing of each failing graph (at most 3 per entry), disagreeing nodes in red with both values."""
     written = []
     for r in results:
-        for graph, tape, eng, ref, mismatches in r.failing_tapes:
+        for graph, tape, eng, ref, mismatches in r.failing_tapes[:3]:
             os.makedirs(directory, exist_ok=True)  # only when there is a drawing to write
             path = os.path.join(directory, re.sub(r"[^\w.-]+", "_", graph).strip("_") + ".dot")
             with open(path, "w") as f:

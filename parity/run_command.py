@@ -29,6 +29,7 @@ any graph runs), 130 interrupted (SIGINT), 143 terminated (SIGTERM).
 
 import argparse
 import os
+import shlex
 import sys
 import time
 
@@ -72,6 +73,8 @@ def parser(prog="python -m parity", check_port=False):
         p.add_argument("--seed", type=int, metavar="S", help="seed of --random (same seed, same graphs)")
     p.add_argument("--json", metavar="FILE", help="write a machine-readable report")
     p.add_argument("--junit", metavar="FILE", help="write JUnit XML")
+    p.add_argument("--html", metavar="FILE", help="write one self-contained HTML page of the run (the failing "
+                   "graphs drawn, culprit marked)")
     if not check_port:
         p.add_argument("--dot", metavar="DIR", help="write a Graphviz drawing of each failing graph")
     p.add_argument("-q", "--quiet", action="store_true", help="only disagreements and the summary")
@@ -138,7 +141,7 @@ def prepare(args, engine=None):
         raise UsageError("--random takes N >= 0")
     if args.seed is not None and not args.random:
         raise UsageError("--seed chooses the graphs of --random N; give --random too")
-    for opt in ("json", "junit", "write_known_failures"):
+    for opt in ("json", "junit", "html", "write_known_failures"):
         if getattr(args, opt):
             check_output_file(getattr(args, opt), "--" + opt.replace("_", "-"))
     if args.dot:
@@ -234,9 +237,17 @@ def _run(args, entries, eng, ref, expectations):
     about = [x.about() for x in (eng, ref)]
     if args.write_known_failures:
         _write_known_failures(args.write_known_failures, results[:len(entries)])
-    return report.emit(results, seconds, args.quiet, args.json, args.junit, engines=about,
-                       expectations=expectations, strict=args.strict, after_failures=reproducers,
-                       suite="check-port" if args.reference == "golden" and args.engine is None else "parity")
+    status = report.emit(results, seconds, args.quiet, args.json, args.junit, engines=about,
+                         expectations=expectations, strict=args.strict, after_failures=reproducers,
+                         suite="check-port" if args.reference == "golden" and args.engine is None else "parity")
+    if args.html:
+        from .report_html import write_html
+
+        tolerance = getattr(args, "tolerance", None)  # a run that compares within a bound says so
+        write_html(args.html, results, seconds, engines=about, expectations=expectations, strict=args.strict,
+                   command=shlex.join(["python", "-m", "parity", *sys.argv[1:]]), status=status,
+                   level="exact" if tolerance is None else f"within rel {tolerance}")
+    return status
 
 
 def _write_known_failures(path, results):

@@ -132,7 +132,7 @@ def test_check_port_pattern_that_matches_nothing_is_exit_2():
     assert r.returncode == 2 and "no graph matches 'edge/pwo'" in r.stderr and r.stdout == ""
 
 
-@pytest.mark.parametrize("option", ["--json", "--junit"])
+@pytest.mark.parametrize("option", ["--json", "--junit", "--html"])
 @pytest.mark.parametrize("where", ["missing_dir", "a_directory", "unwritable"])
 def test_an_output_path_it_cannot_write_is_exit_2_in_one_line_before_any_work(tmp_path, option, where):
     path = {"missing_dir": tmp_path / "no" / "such" / "r.out", "a_directory": tmp_path,
