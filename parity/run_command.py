@@ -17,9 +17,13 @@ subcommands:
   template DIR                           write the port template (port.py and its README) into DIR
   accuracy                               measure each engine's libm against correctly rounded -> docs/ACCURACY.json
 
+Every entry runs in a worker process (also with -j 1): an engine that crashes (a segfault, an abort)
+or hangs (a case over --timeout) makes that case ERROR, naming the signal or the limit; the worker is
+restarted and the run goes on, every report written.
+
 exit status: 0 every compared node agrees (declared differences and skips allowed; --strict: no
-skips), 1 a disagreement, an engine error or an XPASS, 2 a usage or setup error (found before
-any graph runs), 130 interrupted (SIGINT), 143 terminated (SIGTERM).
+skips), 1 a disagreement, an engine error, crash or timeout, or an XPASS, 2 a usage or setup error
+(found before any graph runs), 130 interrupted (SIGINT), 143 terminated (SIGTERM).
 """
 
 # The run that `python -m parity` and `python -m parity check-port` share: the command line, everything
@@ -28,12 +32,13 @@ any graph runs), 130 interrupted (SIGINT), 143 terminated (SIGTERM).
 
 
 import argparse
+import math
 import os
 import sys
 import time
 
 from .usage import USAGE_ERROR, UsageError, check_output_dir, check_output_file, select
-from .workers import run_all
+from .workers import DEFAULT_TIMEOUT, run_all
 
 
 # --- the command line ------------------------------------------------------------------------
@@ -44,6 +49,8 @@ def parser(prog="python -m parity", check_port=False):
                                 epilog=None if check_port else __doc__.split("\n\n", 1)[1],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("graphs", nargs="*", help="entry names, prefixes or globs ('seed/*', 'edge/pow*'); default all")
+    p.add_argument("--exclude", action="append", default=[], metavar="PATTERN",
+                   help="leave out the entries matching PATTERN (name, prefix or glob; repeatable)")
     if not check_port:
         p.add_argument("--engine", default="micrograd_ref", metavar="E", help="the engine checked (default micrograd_ref)")
         p.add_argument("--reference", default="torch", metavar="R", help="the engine it is checked against "
@@ -59,7 +66,14 @@ def parser(prog="python -m parity", check_port=False):
     p.add_argument("--write-known-failures", metavar="FILE", help="write a known-failures file from this run: one "
                    "exact entry per failing case, with a reason to fill in (then run with --known-failures FILE)")
     p.add_argument("--strict", action="store_true", help="a skipped graph fails the run")
-    p.add_argument("--timeout", type=float, default=30.0, metavar="S", help="seconds a port may take per graph")
+    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="S",
+                   help=f"seconds one case may take in either engine, a port's answer included (default "
+                        f"{DEFAULT_TIMEOUT:g}; the slowest built-in case takes a few); a case over it is ERROR and "
+                        f"its worker is restarted")
+    p.add_argument("--tolerance", type=float, metavar="REL", help="judge every value within the relative "
+                   "tolerance REL (math.isclose) instead of the exact level (bit for bit where IEEE allows, bounded "
+                   "elsewhere); nan, inf and zero signs of data stay exact. For an engine that does not promise "
+                   "torch's order of summing")
     if not check_port:
         p.add_argument("--random", type=int, default=0, metavar="N",
                        help="also check N generated graphs drawn by hypothesis (a failure shrinks to a minimal "
@@ -97,7 +111,11 @@ def prepare(args, engine=None):
     from .catalogue import CATALOGUE
     from .engines import EngineUnavailable
 
-    names = select(CATALOGUE, args.graphs)
+    names = select(CATALOGUE, args.graphs, exclude=args.exclude)
+    if not (args.timeout > 0 and math.isfinite(args.timeout)):
+        raise UsageError("--timeout takes S > 0 seconds")
+    if args.tolerance is not None and not 0 < args.tolerance < 1:
+        raise UsageError("--tolerance takes a relative tolerance REL with 0 < REL < 1 (e.g. 1e-9)")
     if args.random < 0:
         raise UsageError("--random takes N >= 0")
     if args.seed is not None and not args.random:
@@ -148,7 +166,7 @@ def run(argv=None, check_port_cmd=None):
 
     if args.list:
         try:
-            return list_entries([CATALOGUE[n] for n in select(CATALOGUE, args.graphs)])
+            return list_entries([CATALOGUE[n] for n in select(CATALOGUE, args.graphs, exclude=args.exclude)])
         except UsageError as exc:
             return _usage(prog, exc)
     try:
@@ -178,13 +196,9 @@ def _run(args, entries, eng, ref, expectations):
     from . import report
 
     t0 = time.perf_counter()
-    results = run_all(entries, args.jobs, eng, ref, expectations)
-    gen = None
-    if args.random:
-        from .harness import run_generated
-
-        gen = run_generated(args.random, args.seed or 0, eng, ref)
-        results.append(gen)
+    results = run_all(entries, args.jobs, eng, ref, expectations, level=args.tolerance, timeout=args.timeout,
+                      random=(args.random, args.seed or 0) if args.random else None)
+    gen = results[-1] if args.random else None
     seconds = time.perf_counter() - t0
 
     def reproducers():
@@ -195,7 +209,8 @@ def _run(args, entries, eng, ref, expectations):
     if args.dot:
         for path in report.write_dots(args.dot, results):
             print(f"wrote {path}")
-    about = [x.about() for x in (eng, ref)]
+    about = [{**x.about(), **({"grads": "leaves"} if getattr(x, "grads", "all") == "leaves" else {})}
+             for x in (eng, ref)]
     if args.write_known_failures:
         _write_known_failures(args.write_known_failures, results[:len(entries)])
     return report.emit(results, seconds, args.quiet, args.json, args.junit, engines=about,
