@@ -21,7 +21,7 @@ from multiprocessing.connection import wait
 
 DEFAULT_TIMEOUT = 120.0  # seconds a case may take (the slowest built-in case, scale/* in torch, takes a few)
 MAX_CRASHES = 8  # crashes in one entry before its unfinished cases are given up
-GRACE = 2.0  # beyond the limit before the parent kills a worker (a port's own timer, the same limit, speaks first)
+GRACE = 5.0  # beyond the limit before the parent kills a worker (a port's own timer, the same limit, and its stop speak first)
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 _FORKED = {}  # set before forking: workers inherit the run and the entries and receive only indices
 
