@@ -280,7 +280,8 @@ class Run:
     level: None (exact, the default) or REL (--tolerance: every value within REL, compare.close). watch: set by
     a supervised worker (parity/workers.py): told which case and engine start; answers a case known to crash."""
 
-    def __init__(self, engine=None, reference=None, expectations=None, keep_failing=True, level=None):
+    def __init__(self, engine=None, reference=None, expectations=None, keep_failing=True, level=None,
+                 replay_twice=False):
         if engine is None or reference is None:
             d_eng, d_ref = default_pair()
             engine, reference = engine or d_eng, reference or d_ref
@@ -288,6 +289,7 @@ class Run:
         self.expectations = expectations or Expectations()
         self.keep_failing = keep_failing
         self.level = level
+        self.replay_twice = replay_twice  # every case, not only a failing one, is replayed twice (nondeterminism)
         self.watch = None
         # an engine that keeps gradients only on leaves (Engine.grads): op nodes' grads are not compared
         self.leaves_only = "leaves" in (getattr(engine, "grads", "all"), getattr(reference, "grads", "all"))
@@ -328,7 +330,7 @@ class Run:
         if digest is not None:
             for q in (eng.data, eng.grad):
                 digest.update(array("d", q).tobytes())  # the IEEE bits of every value
-        varying = self._varies(graph, eng) if bad else ""
+        varying = self._varies(graph, eng) if bad or self.replay_twice else ""
         self._record(res, graph, "FAIL" if bad else "PASS", ops, "", bad, len(graph.tape), (eng, ref), varying)
         return eng, ref
 

@@ -64,7 +64,8 @@ def parser(prog="python -m parity", check_port=False):
     p.add_argument("--known-failures", metavar="FILE", help="TOML file of graphs expected to disagree "
                    "(XFAIL; one that agrees is XPASS and fails the run)")
     p.add_argument("--write-known-failures", metavar="FILE", help="write a known-failures file from this run: one "
-                   "exact entry per failing case, with a reason to fill in (then run with --known-failures FILE)")
+                   "exact entry per failing case, with a reason to fill in (then run with --known-failures FILE); "
+                   "every case is replayed twice, and an entry whose bits vary is one nondeterministic entry")
     p.add_argument("--strict", action="store_true", help="a skipped graph fails the run")
     p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="S",
                    help=f"seconds one case may take in either engine, a port's answer included (default "
@@ -197,7 +198,8 @@ def _run(args, entries, eng, ref, expectations):
 
     t0 = time.perf_counter()
     results = run_all(entries, args.jobs, eng, ref, expectations, level=args.tolerance, timeout=args.timeout,
-                      random=(args.random, args.seed or 0) if args.random else None)
+                      random=(args.random, args.seed or 0) if args.random else None,
+                      replay_twice=bool(args.write_known_failures))
     gen = results[-1] if args.random else None
     seconds = time.perf_counter() - t0
 

@@ -268,12 +268,14 @@ def _order(entries):
     return sorted(range(len(entries)), key=lambda i: entries[i].level != "scale" and not entries[i].name.startswith("mlp/"))
 
 
-def run_all(entries, jobs, eng, ref, expectations, level=None, timeout=DEFAULT_TIMEOUT, random=None):
+def run_all(entries, jobs, eng, ref, expectations, level=None, timeout=DEFAULT_TIMEOUT, random=None,
+            replay_twice=False):
     """Run entries (and, with random=(N, seed), N generated graphs) in `jobs` supervised worker processes
-    (largest entries first); the results in the order of entries, the generated graphs' last."""
+    (largest entries first); the results in the order of entries, the generated graphs' last. level and
+    replay_twice: see harness.Run."""
     from .harness import Run
 
-    run = Run(eng, ref, expectations, level=level)
+    run = Run(eng, ref, expectations, level=level, replay_twice=replay_twice)
     if "fork" not in multiprocessing.get_all_start_methods():  # no fork (Windows): in this process, uncontained
         from .harness import run_generated
 

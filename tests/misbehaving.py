@@ -109,6 +109,9 @@ class SetOrder(Engine):
     name = "set_order"
     ops = frozenset(OPS)  # no select: a select node aliases its input (not modelled here)
 
+    def order(self, consumers):
+        return set(consumers)  # the set's order: by address
+
     def run(self, graph):
         tape = graph.tape
         vals = replay_tape(tape, lambda x, label: micrograd_ref.Value(x, label=label), ns=micrograd_ref)
@@ -120,7 +123,7 @@ class SetOrder(Engine):
         for i in range(tape.output, -1, -1):
             if i != tape.output:
                 total = None
-                for consumer in set(received[i]):  # the set's order: by address
+                for consumer in self.order(received[i]):
                     for share in received[i][consumer]:
                         total = share if total is None else total + share
                 grad[i] = total
@@ -135,6 +138,21 @@ class SetOrder(Engine):
 
 class _Node:
     pass
+
+
+class Alternating(SetOrder):
+    """Sums each node's contributions in reverse (a failure), then in torch's order at the next replay, and so on:
+    a failing case always varies between two replays (the in-process tests need that to be certain)."""
+
+    name = "alternating"
+    flip = False
+
+    def order(self, consumers):  # a dict: its consumers in the order they sent (torch's), or reversed
+        return list(consumers)[::-1] if Alternating.flip else list(consumers)
+
+    def run(self, graph):
+        Alternating.flip = not Alternating.flip
+        return super().run(graph)
 
 
 class MicrogradInSetOrder(Engine):
