@@ -3,8 +3,9 @@
 Shared by the commands that run entries (python -m parity, check-port, ports, frameworks); it knows no command.
 
 Every entry runs in a forked worker process, with -j 1 too (the engines were started in the parent, before the
-fork). Before each case, and before each engine's replay of it, the worker tells the parent (one message on
-its pipe) which case it starts and which engine replays it. The parent keeps one time limit per case
+fork). Before each case, and before each engine's replay of it, the worker writes in memory it shares with the
+parent which case it starts, which engine replays it and when (no system call: the supervision costs nothing
+per case). The parent keeps one time limit per case
 (--timeout). A worker that dies (a signal such as SIGSEGV or SIGABRT, an exit) or overruns the limit (the
 parent kills it) makes that case ERROR, naming the engine and the signal or the limit; a fresh worker runs the
 entry again with the cases known to crash marked ERROR without running them (the cases before simply run
@@ -13,8 +14,10 @@ not yet finished are ERROR without running. SIGINT / SIGTERM: the parent kills i
 SIGINT and die with their parent (PR_SET_PDEATHSIG).
 """
 
+import mmap
 import multiprocessing
 import signal
+import struct
 import time
 from collections import deque
 from multiprocessing.connection import wait
@@ -38,30 +41,59 @@ def _die_with_parent():
         pass
 
 
-class _Watch:
-    """The worker's side of the supervision, called by harness.Run.check: says which case and engine start,
-    and answers ERROR (the reason) for a case known to crash, without running it."""
+class _Progress:
+    """Which case a worker is at, in memory it shares with the parent (written without a system call, read by
+    the parent only when it wakes): when the case or its current phase started, its sequence number in the
+    task, the phase (0: the reference replays it, 1: the candidate) and its name."""
 
-    def __init__(self, conn, crashed, finished, gave_up):
-        self.conn, self.crashed, self.finished, self.gave_up = conn, crashed, finished, gave_up
+    HEAD = struct.Struct("<dqBH")  # started (time.monotonic()), sequence number, phase, length of the name
+    SIZE = 4096
+
+    def __init__(self):
+        self.buf = mmap.mmap(-1, self.SIZE)  # anonymous and shared: the forked worker writes, the parent reads
+
+    def start(self, seq, case, phase):
+        name = case.encode("utf-8", "replace")[:self.SIZE - self.HEAD.size]
+        self.buf[self.HEAD.size:self.HEAD.size + len(name)] = name
+        self.HEAD.pack_into(self.buf, 0, time.monotonic(), seq, phase, len(name))
+
+    def phase(self, phase):
+        self.buf[8 + 8] = phase
+        _TIME.pack_into(self.buf, 0, time.monotonic())
+
+    def read(self):
+        started, seq, phase, n = self.HEAD.unpack_from(self.buf, 0)
+        return started, seq, phase, bytes(self.buf[self.HEAD.size:self.HEAD.size + n]).decode("utf-8", "replace")
+
+    def close(self):
+        self.buf.close()
+
+
+_TIME = struct.Struct("<d")
+
+
+class _Watch:
+    """The worker's side of the supervision, called by harness.Run.check: records which case and engine start
+    (in _Progress), and answers ERROR (the reason) for a case known to crash, without running it."""
+
+    def __init__(self, progress, crashed, finished, gave_up):
+        self.progress, self.crashed, self.finished, self.gave_up = progress, crashed, finished, gave_up
         self.seq = -1
-        self.case = ""
 
     def starting(self, case, engine):
         self.seq += 1
-        self.case = case
         reason = self.crashed.get((self.seq, case))
         if reason is None and self.gave_up and self.seq > self.finished:
             reason = self.gave_up
         if reason is None:
-            self.conn.send(("case", self.seq, case, engine))
+            self.progress.start(self.seq, case, 0)
         return reason
 
     def replaying(self, engine):
-        self.conn.send(("case", self.seq, self.case, engine))
+        self.progress.phase(1)
 
 
-def _worker_main(conn, parent_end):
+def _worker_main(conn, parent_end, progress):
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides; it stops the workers
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
@@ -82,7 +114,7 @@ def _worker_main(conn, parent_end):
         if task is None:
             return
         kind, index, crashed, finished, gave_up = task
-        run.watch = _Watch(conn, crashed, finished, gave_up)
+        run.watch = _Watch(progress, crashed, finished, gave_up)
         try:
             if kind == "random":
                 from .harness import run_generated
@@ -132,9 +164,11 @@ class _Task:
 
 
 class _Worker:
-    def __init__(self, ctx):
+    def __init__(self, ctx, names):
+        self.names = names  # (candidate, reference): the engines of phases 1 and 0
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_worker_main, args=(child, self.conn), daemon=True)
+        self.progress = _Progress()
+        self.proc = ctx.Process(target=_worker_main, args=(child, self.conn, self.progress), daemon=True)
         old = signal.pthread_sigmask(signal.SIG_BLOCK, _SIGNALS)  # no parent handler runs in the new child
         try:
             self.proc.start()
@@ -142,26 +176,28 @@ class _Worker:
             signal.pthread_sigmask(signal.SIG_SETMASK, old)
         child.close()
         self.task = None
-        self.seq, self.case, self.engine = -1, "", ""
-        self.deadline = 0.0
         self.result = None
         self.died = ""
 
-    def give(self, task, timeout):
+    def give(self, task):
         self.task, self.result, self.died = task, None, ""
-        self.seq, self.case, self.engine = -1, "", ""
-        self.deadline = time.monotonic() + timeout + GRACE
+        self.progress.start(-1, "", 0)
         self.conn.send(task.message())
 
-    def drain(self, timeout):
+    def where(self):
+        """(sequence number, case, engine) of the case the worker is at (-1, "", "" before the first)."""
+        _, seq, phase, case = self.progress.read()
+        return seq, case, (self.names[1] if phase == 0 else self.names[0]) if seq >= 0 else ""
+
+    def deadline(self, timeout):
+        return self.progress.read()[0] + timeout + GRACE
+
+    def drain(self):
         """Read every message waiting; False when the pipe is closed (the worker is gone)."""
         try:
             while self.conn.poll():
                 msg = self.conn.recv()
-                if msg[0] == "case":
-                    _, self.seq, self.case, self.engine = msg
-                    self.deadline = time.monotonic() + timeout + GRACE
-                elif msg[0] == "done":
+                if msg[0] == "done":
                     self.result = msg[1]
                 elif msg[0] == "died":
                     self.died = msg[1]
@@ -185,7 +221,8 @@ class _Worker:
 
 
 def _why(worker, exitcode, timeout):
-    who = f"engine {worker.engine}" if worker.engine else "the worker"
+    engine = worker.where()[2]
+    who = f"engine {engine}" if engine else "the worker"
     if exitcode == "timeout":
         return f"{who} took longer than {timeout:g} s (--timeout); its worker was killed and restarted"
     if worker.died:
@@ -200,9 +237,9 @@ def _why(worker, exitcode, timeout):
 
 
 class _Supervisor:
-    def __init__(self, jobs, timeout, on_lost):
+    def __init__(self, jobs, timeout, on_lost, names):
         self.ctx = multiprocessing.get_context("fork")
-        self.jobs, self.timeout, self.on_lost = jobs, timeout, on_lost
+        self.jobs, self.timeout, self.on_lost, self.names = jobs, timeout, on_lost, names
         self.idle, self.busy, self.done = [], [], {}
 
     def run(self, tasks):
@@ -210,14 +247,14 @@ class _Supervisor:
         try:
             while pending or self.busy:
                 while pending and len(self.busy) < self.jobs:
-                    w = self.idle.pop() if self.idle else _Worker(self.ctx)
-                    w.give(pending.popleft(), self.timeout)
+                    w = self.idle.pop() if self.idle else _Worker(self.ctx, self.names)
+                    w.give(pending.popleft())
                     self.busy.append(w)
-                wait_for = max(0.0, min(w.deadline for w in self.busy) - time.monotonic())
+                wait_for = max(0.0, min(w.deadline(self.timeout) for w in self.busy) - time.monotonic())
                 ready = set(wait([x for w in self.busy for x in (w.conn, w.proc.sentinel)], wait_for))
                 for w in list(self.busy):
                     if w.conn in ready or w.proc.sentinel in ready:
-                        open_ = w.drain(self.timeout)
+                        open_ = w.drain()
                         if w.result is not None:
                             self.done[w.task.index] = w.result
                             self.busy.remove(w)
@@ -227,7 +264,7 @@ class _Supervisor:
                             self._lost(w, w.reap(), pending)
                 now = time.monotonic()
                 for w in list(self.busy):
-                    if now > w.deadline and not w.conn.poll():
+                    if now > w.deadline(self.timeout) and not w.conn.poll():
                         w.kill()
                         w.reap()
                         self._lost(w, "timeout", pending)
@@ -244,6 +281,7 @@ class _Supervisor:
                 if w.proc.exitcode is None:
                     w.kill()
                     w.proc.join()
+                w.progress.close()
             self.busy, self.idle = [], []
         return self.done
 
@@ -251,12 +289,14 @@ class _Supervisor:
         """A worker died or was killed: its case is ERROR, its task starts again in a fresh worker."""
         self.busy.remove(w)
         task, reason = w.task, _why(w, exitcode, self.timeout)
-        if w.seq < 0 or task.kind == "random":  # nothing to resume from: the task is one ERROR
-            where = f" on {w.case}" if w.case else ""
+        seq, case, _ = w.where()
+        w.progress.close()
+        if seq < 0 or task.kind == "random":  # nothing to resume from: the task is one ERROR
+            where = f" on {case}" if case else ""
             self.done[task.index] = self.on_lost(task, reason + where)
             return
-        task.crashed[(w.seq, w.case)] = reason
-        task.finished = max(task.finished, w.seq - 1)
+        task.crashed[(seq, case)] = reason
+        task.finished = max(task.finished, seq - 1)
         if len(task.crashed) >= MAX_CRASHES:
             task.gave_up = (f"not run: the engines crashed or hung {len(task.crashed)} times in this entry "
                             f"(the last: {reason})")
@@ -296,7 +336,7 @@ def run_all(entries, jobs, eng, ref, expectations, level=None, timeout=DEFAULT_T
     tasks = ([_Task("random", len(entries))] if random else []) + [_Task("entry", i) for i in _order(entries)]
     _FORKED.update(run=run, entries=entries, random=random)
     try:
-        done = _Supervisor(max(1, min(jobs, len(tasks))), timeout, lost).run(tasks)
+        done = _Supervisor(max(1, min(jobs, len(tasks))), timeout, lost, run.names).run(tasks)
     finally:
         _FORKED.clear()
     return [done[t] for t in range(len(entries) + (1 if random else 0))]
