@@ -185,7 +185,10 @@ def run(argv=None, check_port_cmd=None):
         return _run(args, entries, eng, ref, expectations)
     finally:
         for x in (eng, ref):
-            x.close()
+            try:
+                x.close()
+            except Exception as exc:  # noqa: BLE001 (the candidate is never trusted, not even to close)
+                print(f"parity: {x.name}.close() raised {type(exc).__name__}: {exc}", file=sys.stderr)
 
 
 def _usage(prog, exc):
@@ -211,13 +214,21 @@ def _run(args, entries, eng, ref, expectations):
     if args.dot:
         for path in report.write_dots(args.dot, results):
             print(f"wrote {path}")
-    about = [{**x.about(), **({"grads": "leaves"} if getattr(x, "grads", "all") == "leaves" else {})}
+    about = [{**_about(x), **({"grads": "leaves"} if getattr(x, "grads", "all") == "leaves" else {})}
              for x in (eng, ref)]
     if args.write_known_failures:
         _write_known_failures(args.write_known_failures, results[:len(entries)])
     return report.emit(results, seconds, args.quiet, args.json, args.junit, engines=about,
                        expectations=expectations, strict=args.strict, after_failures=reproducers,
                        suite="check-port" if args.reference == "golden" and args.engine is None else "parity")
+
+
+def _about(engine):
+    try:
+        about = engine.about()
+        return dict(about) if isinstance(about, dict) else {"name": engine.name, "about": repr(about)[:200]}
+    except Exception as exc:  # noqa: BLE001 (the candidate is never trusted)
+        return {"name": engine.name, "about": f"about() raised {type(exc).__name__}: {exc}"}
 
 
 def _write_known_failures(path, results):

@@ -195,3 +195,14 @@ class LeafGradsWrongAtOpNodes(LeafGrads):
         out = super().run(graph)
         out.grad = [float("nan") if g is None else g for g in out.grad]
         return out
+
+
+class AbortsAtExit(MicrogradRef):
+    """Right on every graph; aborts when the interpreter exits (as a native extension's destructor may)."""
+
+    name = "aborts_at_exit"
+
+    def start(self):
+        import atexit
+
+        atexit.register(os.abort)

@@ -194,3 +194,8 @@ def test_help_states_the_per_case_time_limit_and_its_default():
     r = parity("--help")
     assert "--timeout S" in r.stdout and f"default {DEFAULT_TIMEOUT:g}" in r.stdout
     assert "a case over it is ERROR" in " ".join(r.stdout.split())
+
+
+def test_an_engine_that_aborts_at_interpreter_exit_does_not_change_the_exit_status(tmp_path):
+    r, doc, failing = run_contained(tmp_path, "AbortsAtExit", 1)
+    assert r.returncode == 0 and doc["ok"] and not failing, (r.returncode, r.stderr)
