@@ -42,7 +42,8 @@ class CaseResult:
     ops: tuple = ()  # the ops this case tests (an edge case tests its own op; other graphs every op they use)
     nodes: int = 0  # nodes compared (0 unless both engines answered)
     reason: str = ""  # the error, the reason for a skip, or the expectation's reason
-    nondeterministic: bool = False  # a failing case whose second replay in the candidate gave other bits
+    nondeterministic: bool = False  # a second replay in the candidate gave other bits (of a failing case; of any
+    # case under --write-known-failures)
 
 
 @dataclass
