@@ -74,6 +74,24 @@ def agree(x, ref, tol=DEFAULT, quantity="data"):
     return abs(x - ref) <= tol.bound(ref, quantity)
 
 
+def close(x, ref, rel, quantity="data"):
+    """The --tolerance level: math.isclose(x, ref, rel_tol=rel), where a nan only equals a nan, an infinity
+    only the same infinity, and a zero of data only a zero of the same sign (a zero gradient's sign is free:
+    it follows the order of the sum)."""
+    if x != x or ref != ref:
+        return x != x and ref != ref
+    if x == ref:
+        return x != 0.0 or quantity != "data" or _pack(x) == _pack(ref)
+    if math.isinf(x) or math.isinf(ref):
+        return False
+    return abs(x - ref) <= rel * max(abs(x), abs(ref))
+
+
+def level_name(rel):
+    """How a run's values were judged: "exact" (the default) or "tolerance 1e-09" (--tolerance)."""
+    return "exact" if rel is None else f"tolerance {rel:g}"
+
+
 def errors(x, ref):
     """(abs error, rel error) of finite pairs, (0, 0) otherwise."""
     if not (math.isfinite(x) and math.isfinite(ref)):

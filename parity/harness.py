@@ -23,7 +23,8 @@ from micrograd_ref.ops import OPS, PRIMITIVES
 from . import correctly_rounded, spec_eval
 from .formulas import ENGINE, compiled, rounds
 from .catalogue import TRAINING, build_tape, cases_of, sgd, trained_weights
-from .compare import DEFAULT, EXACT, Mismatch, agree, errors, same_bits
+from .answers import BadAnswer, checked
+from .compare import DEFAULT, EXACT, Mismatch, agree, close, errors, level_name, same_bits
 from .diagnose import Evidence
 from .engines import EngineError, Graph, Replay, Unsupported, default_pair
 from .exactness import SPEC_CORRECTLY_ROUNDED, derive, uses
@@ -46,6 +47,8 @@ class CaseResult:
     nodes: int = 0  # nodes compared (0 unless both engines answered)
     reason: str = ""  # the error, the reason for a skip, or the expectation's reason
     difference: object = None  # a disagreeing case's first difference (a Mismatch: kinds.first_difference)
+    nondeterministic: bool = False  # a second replay in the candidate gave other bits (of a failing case; of any
+    # case under --write-known-failures)
 
 
 @dataclass
@@ -73,10 +76,15 @@ class GraphResult:
     digest_portable: bool = True  # the digest is the same on any machine (see README, "digest")
     failing_tapes: list = field(default_factory=list)  # (graph, tape, candidate Replay, reference Replay, mismatches)
     suspects: list = field(default_factory=list)  # "backward of 'X' at node #i: ..." diagnoses, culprit first
+    varying: list = field(default_factory=list)  # "ENTRY [case]: the engine at node #N (...): nondeterministic: ..."
+    verdict_level: str = "exact"  # "exact" (the default) or "tolerance 1e-09" (--tolerance)
     evidence: Evidence = field(default_factory=Evidence, repr=False)  # what ranks the suspects (diagnose.py)
 
     def count(self, status):
         return sum(c.status == status for c in self.cases)
+
+    def count_nondeterministic(self):
+        return sum(c.nondeterministic for c in self.cases)
 
     @property
     def exact(self):
@@ -114,7 +122,8 @@ class GraphResult:
             "reference_platform_notes": self.notes,
             "checks": self.checks, "seconds": round(self.seconds, 4), "digest": self.digest,
             "digest_portable": self.digest_portable,
-            "error": self.error, "suspects": self.suspects,
+            "error": self.error, "suspects": self.suspects, "verdict_level": self.verdict_level,
+            "nondeterministic": self.count_nondeterministic(),
             "skipped": sorted({c.reason for c in self.cases if c.status == "SKIP"})[:5],
             "failing_cases": [c.name for c in self.cases if c.status in ("FAIL", "ERROR")],
             "expected": [{"graph": m if isinstance(m, str) else m.graph, "match": e.match, "reason": e.reason}
@@ -141,47 +150,65 @@ def digest_values(h, *lists):
         h.update(b)
 
 
-def _replay(engine, graph):
-    """(Replay, None) or (None, (status, reason))."""
-    missing = engine.missing_ops(graph)
-    if missing:
-        return None, ("SKIP", f"{engine.name} lacks {', '.join(sorted(missing))}")
+def _replay(engine, graph, leaves_only=False):
+    """(Replay, None) or (None, (status, reason)); the Replay's values are floats (answers.checked)."""
     try:
+        missing = engine.missing_ops(graph)
+        if missing:
+            return None, ("SKIP", f"{engine.name} lacks {', '.join(sorted(missing))}")
         out = engine.run(graph)
     except Unsupported as exc:
-        return None, ("SKIP", f"{engine.name}: {exc}")
+        return None, ("SKIP", f"{engine.name}: {_text(exc)}")
     except EngineError as exc:  # already worded by the engine (a port's answer, crash or timeout)
-        return None, ("ERROR", f"{engine.name}: {exc}")
+        return None, ("ERROR", f"{engine.name}: {_text(exc)}")
     except Exception as exc:  # an engine's failure on one graph is that graph's ERROR, never the harness's crash
-        return None, ("ERROR", f"{engine.name} raised {type(exc).__name__}: {exc}")
-    n = len(graph.tape.nodes)
-    if len(out.data) != n or len(out.grad) != n:
-        return None, ("ERROR", f"{engine.name} answered {len(out.data)} data and {len(out.grad)} grad values "
-                               f"for {n} nodes")
-    return out, None
+        return None, ("ERROR", f"{engine.name} raised {type(exc).__name__}: {_text(exc)}")
+    try:
+        return checked(out, graph.tape, leaves_only), None
+    except BadAnswer as exc:
+        return None, ("ERROR", f"{engine.name} {exc}")
 
 
-def compare_replays(res, graph, eng, ref, tol, names, exact):
+def _text(exc):
+    try:
+        return str(exc)
+    except Exception:  # noqa: BLE001 (an engine's exception whose str() fails)
+        return "(its message cannot be shown)"
+
+
+def compare_replays(res, graph, eng, ref, tol, names, exact, level=None, leaves_only=False):
     """Mismatches of every node's data and grad, bit for bit where exact (an Exactness) says so, else within
-    tol; updates res's error statistics."""
+    tol; at a verdict level (--tolerance REL) every value within REL (compare.close) or tol; leaves_only: op
+    nodes' grads are not compared. Updates res's error statistics."""
     tape = graph.tape
     out = []
     for q in ("data", "grad"):
         mine, theirs, flags = getattr(eng, q), getattr(ref, q), getattr(exact, q)
         worst = res.worst
-        res.values += len(mine)
-        res.bounded += len(flags) - sum(flags)
+        skip = leaves_only and q == "grad"
+        if skip:
+            compared = [n.op is None for n in tape.nodes]
+            res.values += sum(compared)
+            res.bounded += sum(compared) if level is not None else sum(c and not f for c, f in zip(compared, flags))
+        else:
+            res.values += len(mine)
+            res.bounded += len(flags) if level is not None else len(flags) - sum(flags)
         for i, (x, y) in enumerate(zip(mine, theirs)):
             if x == y and (x != 0.0 or math.copysign(1.0, x) == math.copysign(1.0, y)):
                 continue  # the common case, fast (equal non-zero doubles, or zeros of one sign, have equal bits)
+            if skip and not compared[i]:
+                continue
             t = tol if not flags[i] else EXACT
-            if not agree(x, y, t, q):
-                out.append(Mismatch(graph.name, i, tape.name_of(i), q, x, y, names[1], names[0],
-                                    "bit for bit" if flags[i] else f"within {tol.describe(q)}"))
+            if level is None:
+                ok, rule = agree(x, y, t, q), "bit for bit" if flags[i] else f"within {tol.describe(q)}"
+            else:
+                ok, rule = close(x, y, level, q) or (not flags[i] and agree(x, y, t, q)), f"within tolerance {level:g}"
+            if not ok:
+                out.append(Mismatch(graph.name, i, tape.name_of(i), q, x, y, names[1], names[0], rule))
             a, _ = errors(x, y)
             if a:
                 res.max_abs = max(res.max_abs, a)
-                allowed = t.bound(y, q)
+                allowed = t.bound(y, q) if level is None else max(level * max(abs(x), abs(y)), t.bound(y, q))
                 worst = max(worst, a / allowed if allowed else math.inf)
         res.worst = worst
     return out
@@ -191,8 +218,12 @@ def compare_replays(res, graph, eng, ref, tol, names, exact):
 # own inputs, in correctly rounded arithmetic; bit for bit wherever the engine rounds every primitive involved
 # correctly. It does not depend on the reference or the platform of either: a port's two-roundings tanh
 # backward, a kernel routed to pow, or a sum in another order shows on every machine.
-def own_values(graph, eng, engine):
+def own_values(graph, eng, engine, level=None, leaves_only=False):
     tape = graph.tape
+
+    def same(x, y, q):
+        return same_bits(x, y) if level is None else close(x, y, level, q)
+
     if correctly_rounded.available():
         arithmetic, checkable = correctly_rounded.ARITHMETIC, frozenset(engine.correctly_rounded)
     else:  # no MPFR here: only what IEEE hardware rounds correctly can be checked
@@ -209,13 +240,14 @@ def own_values(graph, eng, engine):
         if fwd is False:
             op = OPS[n.op]
             fwd = forwards[key] = compiled(op, arithmetic)[0] if rounds(op, n.params) <= checkable else None
-        if fwd is not None and not same_bits(data[n.id], want := fwd(*(data[i] for i in n.inputs), *n.params)):
+        if fwd is not None and not same(data[n.id], want := fwd(*(data[i] for i in n.inputs), *n.params), "data"):
             out.append(Mismatch(graph.name, n.id, tape.name_of(n.id), "data (from its own inputs)", data[n.id], want,
                                 who, engine.name, "bit for bit"))
     exact = derive(tape, checkable, data, own_data=True)
     grads = spec_eval.backward(tape, data, arithmetic)
     for i, (x, y) in enumerate(zip(eng.grad, grads)):
-        if (x != y or x == 0.0) and exact.grad[i] and not same_bits(x, y):
+        if (x != y or x == 0.0) and exact.grad[i] and not same(x, y, "grad") \
+                and not (leaves_only and tape.nodes[i].op is not None):
             out.append(Mismatch(graph.name, i, tape.name_of(i), "grad (from its own values)", x, y, who, engine.name,
                                 "bit for bit"))
     return out
@@ -275,15 +307,24 @@ def _worth_keeping(kept, bad):
 
 
 class Run:
-    """Two engines and what is expected of them: runs entries and case after case."""
+    """Two engines and what is expected of them: runs entries and case after case.
 
-    def __init__(self, engine=None, reference=None, expectations=None, keep_failing=True):
+    level: None (exact, the default) or REL (--tolerance: every value within REL, compare.close). watch: set by
+    a supervised worker (parity/workers.py): told which case and engine start; answers a case known to crash."""
+
+    def __init__(self, engine=None, reference=None, expectations=None, keep_failing=True, level=None,
+                 replay_twice=False):
         if engine is None or reference is None:
             d_eng, d_ref = default_pair()
             engine, reference = engine or d_eng, reference or d_ref
         self.engine, self.reference = engine, reference
         self.expectations = expectations or Expectations()
         self.keep_failing = keep_failing
+        self.level = level
+        self.replay_twice = replay_twice  # every case, not only a failing one, is replayed twice (nondeterminism)
+        self.watch = None
+        # an engine that keeps gradients only on leaves (Engine.grads): op nodes' grads are not compared
+        self.leaves_only = "leaves" in (getattr(engine, "grads", "all"), getattr(reference, "grads", "all"))
 
     @property
     def names(self):
@@ -292,10 +333,18 @@ class Run:
     def check(self, res, graph, tol, smooth=False, digest=None, focus=None):
         """Replay one graph in both engines, compare, record one CaseResult; returns (candidate, reference) Replays."""
         ops = (focus,) if focus else tuple(sorted(graph.ops))
-        ref, why = _replay(self.reference, graph)
+        watch, leaves_only = self.watch, self.leaves_only
+        if watch is not None:
+            crashed = watch.starting(graph.name, self.reference.name)
+            if crashed:  # this case crashed or hung a worker before: ERROR, not run again
+                self._record(res, graph, "ERROR", ops, crashed, [])
+                return None, None
+        ref, why = _replay(self.reference, graph, leaves_only)
         eng = None
         if why is None:
-            eng, why = _replay(self.engine, graph)
+            if watch is not None:
+                watch.replaying(self.engine.name)
+            eng, why = _replay(self.engine, graph, leaves_only)
         if why is not None:
             status, reason = why
             self._record(res, graph, status, ops, reason, [])
@@ -303,9 +352,9 @@ class Run:
         both = frozenset(self.engine.correctly_rounded) & frozenset(self.reference.correctly_rounded)
         exact = derive(graph.tape, both, ref.data)
         _reference_notes(res, graph, exact, self.engine, self.reference, ref.data)
-        bad = compare_replays(res, graph, eng, ref, tol, self.names, exact)
+        bad = compare_replays(res, graph, eng, ref, tol, self.names, exact, self.level, leaves_only)
         if not exact.everywhere:  # where every value was compared bit for bit, the reference has said it all
-            bad += own_values(graph, eng, self.engine)
+            bad += own_values(graph, eng, self.engine, self.level, leaves_only)
         if "backward twice" in getattr(self.engine, "promises", ()) and "grads_twice" in eng.extra:
             bad += _twice(graph, eng, self.engine.name)
         if smooth and len(graph.tape) <= FD_MAX_NODES:
@@ -314,10 +363,30 @@ class Run:
             digest_values(digest, eng.data, eng.grad)
             if uses(graph.tape, frozenset(PRIMITIVES) - frozenset(self.engine.correctly_rounded)):
                 res.digest_portable = False
-        self._record(res, graph, "FAIL" if bad else "PASS", ops, "", bad, len(graph.tape), (eng, ref))
+        varying = self._varies(graph, eng) if bad or self.replay_twice else ""
+        self._record(res, graph, "FAIL" if bad else "PASS", ops, "", bad, len(graph.tape), (eng, ref), varying)
         return eng, ref
 
-    def _record(self, res, graph, status, ops, reason, bad, nodes=0, replays=None):
+    def _varies(self, graph, first):
+        """A failing case is replayed once more in the candidate: the first node whose bits changed, in the words
+        of a culprit line, or "" when both replays agree bit for bit."""
+        if self.watch is not None:
+            self.watch.replaying(self.engine.name)
+        spacer = _spacer()  # other addresses for the engine's objects: an order that follows them shows
+        again, why = _replay(self.engine, graph, self.leaves_only)
+        del spacer
+        if again is None:
+            return ""
+        tape = graph.tape
+        for i in range(len(tape.nodes)):
+            for q in ("data", "grad"):
+                x, y = getattr(first, q)[i], getattr(again, q)[i]
+                if not same_bits(x, y):
+                    return (f"{graph.name}: the engine at node {tape.name_of(i)}: nondeterministic: two replays of "
+                            f"the same graph gave {x!r} and {y!r} as its {q}")
+        return ""
+
+    def _record(self, res, graph, status, ops, reason, bad, nodes=0, replays=None, varying=""):
         expected = self.expectations.find(graph.name) if self.expectations else None
         if expected is not None:
             if status in ("FAIL", "ERROR"):
@@ -325,10 +394,12 @@ class Run:
                 if len(res.declared) < MAX_KEPT:
                     res.declared.append((expected, bad[0] if bad else f"{graph.name}: {reason}"))
                 status, reason = "XFAIL", expected.reason
-            elif status == "PASS" and expected.strict:
+            elif status == "PASS" and expected.strict and not expected.nondeterministic:
                 status, reason = "XPASS", f"listed as a known failure ({expected.match}), yet it agrees"
-        res.cases.append(CaseResult(graph.name, status, ops, nodes, reason, first_difference(bad)))
+        res.cases.append(CaseResult(graph.name, status, ops, nodes, reason, first_difference(bad), bool(varying)))
         res.nodes += nodes
+        if varying and len(res.varying) < MAX_KEPT:
+            res.varying.append(varying)
         if status == "FAIL":
             res.n_mismatches += len(bad)
             room = MAX_KEPT - len(res.mismatches)
@@ -336,13 +407,13 @@ class Run:
                 res.mismatches.extend(bad[:room])
             if len(res.evidence.seen) < 300:  # suspects ranked over every failing graph of the entry
                 res.evidence.add(graph.name, graph.tape, bad, replays)
-                res.suspects = res.evidence.lines(5)
+                res.suspects = res.varying[:1] + res.evidence.lines(5)
             if self.keep_failing and replays is not None and _worth_keeping(res.failing_tapes, bad):
                 eng, ref = (Replay(x.data, x.grad) for x in replays)  # without engine objects: sent between processes
                 res.failing_tapes.append((graph.name, graph.tape, eng, ref, bad))
 
     def entry(self, entry):
-        res = GraphResult(entry.name, entry.level, *self.names)
+        res = GraphResult(entry.name, entry.level, *self.names, verdict_level=level_name(self.level))
         t0 = time.perf_counter()
         h = hashlib.sha256()
         res.checks = [self.reference.name, "own values"]
@@ -380,6 +451,16 @@ class Run:
             weights = sgd(weights, ref.grad, cfg["lr"])
 
 
+def _spacer():
+    """Objects of the sizes engines allocate, alive during a second replay, so that its objects get other
+    addresses than the first replay's (a set of objects iterates in an order that follows their addresses)."""
+    return [[object(), [k], {k: k}, (k, float(k)), _Blank()] for k in range(97)]
+
+
+class _Blank:
+    pass
+
+
 def run_entry(entry, keep_failing=True, engine=None, reference=None, expectations=None):
     return Run(engine, reference, expectations, keep_failing).entry(entry)
 
@@ -392,13 +473,13 @@ def check_tape(res, graph, tape, tol, smooth=False, engine=None, reference=None)
     return eng, {m.node for m in res.mismatches[before:]}
 
 
-def run_generated(examples, seed, engine=None, reference=None):
+def run_generated(examples, seed, engine=None, reference=None, run=None):
     """`examples` generated graphs drawn by hypothesis from `seed`; a failure is shrunk to a minimal graph."""
     from .generate import hypothesis_search
 
-    run = Run(engine, reference)
+    run = run or Run(engine, reference)
     name = f"random/hypothesis_{examples}_seed_{seed}"
-    res = GraphResult(name, "core", *run.names, checks=[run.reference.name])
+    res = GraphResult(name, "core", *run.names, checks=[run.reference.name], verdict_level=level_name(run.level))
     t0 = time.perf_counter()
 
     def check(tape):
@@ -408,7 +489,8 @@ def run_generated(examples, seed, engine=None, reference=None):
         res.max_abs, res.worst = max(res.max_abs, one.max_abs), max(res.worst, one.worst)
         res.values, res.bounded = res.values + one.values, res.bounded + one.bounded
         res.cases.append(CaseResult(f"{name} [{len(res.cases)}]", one.cases[0].status, one.cases[0].ops,
-                                    one.nodes, one.cases[0].reason, one.cases[0].difference))
+                                    one.nodes, one.cases[0].reason, one.cases[0].difference,
+                                    one.cases[0].nondeterministic))
         return one
 
     fail = None

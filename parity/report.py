@@ -164,15 +164,31 @@ def summary(results, seconds, engine, reference, strict=False):
     parts = [f"{n[label]} {label}" for label, _ in COUNTED if n[label] or label == "passed"]
     values = sum(r.values for r in results)
     exact = values - sum(r.bounded for r in results)
+    varying = sum(r.count_nondeterministic() for r in results)
+    if varying:
+        parts.append(f"{varying} nondeterministic")
+    level = verdict_level(results)
+    how = (f"{exact} of {values} values bit for bit, as their ops allow; the rest within {DEFAULT} or the entry's "
+           f"ulps" if level == "exact" else f"{values} values at {level} (relative; nan, inf and zero signs of data "
+           f"exact)")
     head = (f"{len(results)} entries, {n_cases} cases ({', '.join(parts)}), {nodes} nodes compared "
-            f"(data and grad: {exact} of {values} values bit for bit, as their ops allow; the rest within "
-            f"{DEFAULT} or the entry's ulps) in {seconds:.1f}s: ")
+            f"(data and grad: {how}) in {seconds:.1f}s, level {level}: ")
     bad = sum(not r.ok_when(strict) for r in results)
     if bad:
         return head + f"{bad} entr{'y' if bad == 1 else 'ies'} FAILED ({engine} disagrees with {reference})"
     if not nodes:
         return head + f"NOTHING COMPARED ({engine} vs {reference})"
     return head + f"all agree ({engine} == {reference})"
+
+
+def verdict_level(results):
+    """The verdict level of a run: "exact" or "tolerance REL" (--tolerance)."""
+    return results[0].verdict_level if results else "exact"
+
+
+def grads_compared(engines):
+    """"leaves" when an engine keeps gradients only on leaves (op nodes' grads were not compared), else "all"."""
+    return "leaves" if any(about.get("grads") == "leaves" for about in engines) else "all"
 
 
 def _commit():
@@ -202,6 +218,9 @@ def write_json(path, results, seconds, engines=(), strict=False, extra=None):
         "seconds": round(seconds, 3),
         "counts": counts(results),
         "tolerance": {"rtol": DEFAULT.rtol, "atol": DEFAULT.atol},
+        "verdict_level": verdict_level(results),
+        "nondeterministic": sum(r.count_nondeterministic() for r in results),
+        "grads_compared": grads_compared(engines),
         "python": platform.python_version(),
         "platform": platform.platform(),
         "commit": _commit(),
@@ -225,6 +244,10 @@ def platform_lines(engines, results):
             lines.append(f"{about['name']} {about.get('version', '')}: "
                          + ", ".join(f"{k}={about[k]}" for k in keys if k != "correctly_rounded")
                          + f"; rounds correctly: {', '.join(about['correctly_rounded']) or 'IEEE + - * / only'}")
+    for about in engines:
+        if about.get("grads") == "leaves":
+            lines.append(f"note: {about['name']} keeps gradients only on leaves: only leaves' gradients were compared "
+                         f"(op nodes' were not)")
     reference = results[0].reference if results else "the reference"
     for p, n in sorted(_merged_notes(results).items()):
         lines.append(f"note on the reference: {reference} on this platform does not promise {p} correctly rounded (IEEE 754 and "
@@ -245,6 +268,8 @@ def write_junit(path, results, suite="parity", engines=()):
     props = ET.SubElement(root, "properties")
     ET.SubElement(props, "property", name="engine", value=engine)
     ET.SubElement(props, "property", name="reference", value=reference)
+    ET.SubElement(props, "property", name="verdict_level", value=verdict_level(results))
+    ET.SubElement(props, "property", name="grads_compared", value=grads_compared(engines))
     for about in engines:
         for k, v in about.items():
             if k != "name":

@@ -17,9 +17,13 @@ subcommands:
   template DIR                           write the port template (port.py and its README) into DIR
   accuracy                               measure each engine's libm against correctly rounded -> docs/ACCURACY.json
 
+Every entry runs in a worker process (also with -j 1): an engine that crashes (a segfault, an abort)
+or hangs (a case over --timeout) makes that case ERROR, naming the signal or the limit; the worker is
+restarted and the run goes on, every report written.
+
 exit status: 0 every compared node agrees (declared differences and skips allowed; --strict: no
-skips), 1 a disagreement, an engine error or an XPASS, 2 a usage or setup error (found before
-any graph runs), 130 interrupted (SIGINT), 143 terminated (SIGTERM).
+skips), 1 a disagreement, an engine error, crash or timeout, or an XPASS, 2 a usage or setup error
+(found before any graph runs), 130 interrupted (SIGINT), 143 terminated (SIGTERM).
 """
 
 # The run that `python -m parity` and `python -m parity check-port` share: the command line, everything
@@ -28,13 +32,14 @@ any graph runs), 130 interrupted (SIGINT), 143 terminated (SIGTERM).
 
 
 import argparse
+import math
 import os
 import shlex
 import sys
 import time
 
 from .usage import USAGE_ERROR, UsageError, check_output_dir, check_output_file, select
-from .workers import run_all
+from .workers import DEFAULT_TIMEOUT, run_all
 
 
 # --- the command line ------------------------------------------------------------------------
@@ -45,6 +50,8 @@ def parser(prog="python -m parity", check_port=False):
                                 epilog=None if check_port else __doc__.split("\n\n", 1)[1],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("graphs", nargs="*", help="entry names, prefixes or globs ('seed/*', 'edge/pow*'); default all")
+    p.add_argument("--exclude", action="append", default=[], metavar="PATTERN",
+                   help="leave out the entries matching PATTERN (name, prefix or glob; repeatable)")
     if not check_port:
         p.add_argument("--engine", default="micrograd_ref", metavar="E", help="the engine checked (default micrograd_ref)")
         p.add_argument("--reference", default="torch", metavar="R", help="the engine it is checked against "
@@ -63,9 +70,17 @@ def parser(prog="python -m parity", check_port=False):
     p.add_argument("--known-failures", metavar="FILE", help="TOML file of graphs expected to disagree "
                    "(XFAIL; one that agrees is XPASS and fails the run)")
     p.add_argument("--write-known-failures", metavar="FILE", help="write a known-failures file from this run: one "
-                   "exact entry per failing case, with a reason to fill in (then run with --known-failures FILE)")
+                   "exact entry per failing case, with a reason to fill in (then run with --known-failures FILE); "
+                   "every case is replayed twice, and an entry whose bits vary is one nondeterministic entry")
     p.add_argument("--strict", action="store_true", help="a skipped graph fails the run")
-    p.add_argument("--timeout", type=float, default=30.0, metavar="S", help="seconds a port may take per graph")
+    p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="S",
+                   help=f"seconds one case may take in either engine, a port's answer included (default "
+                        f"{DEFAULT_TIMEOUT:g}; the slowest built-in case takes a few); a case over it is ERROR and "
+                        f"its worker is restarted")
+    p.add_argument("--tolerance", type=float, metavar="REL", help="judge every value within the relative "
+                   "tolerance REL (math.isclose) instead of the exact level (bit for bit where IEEE allows, bounded "
+                   "elsewhere); nan, inf and zero signs of data stay exact. For an engine that does not promise "
+                   "torch's order of summing")
     if not check_port:
         p.add_argument("--random", type=int, default=0, metavar="N",
                        help="also check N generated graphs drawn by hypothesis (a failure shrinks to a minimal "
@@ -104,7 +119,7 @@ def selected(catalogue, args):
     """The entry names the graph patterns, --op and --level select (UsageError when one selects nothing)."""
     from .catalogue import LEVELS
 
-    names = select(catalogue, args.graphs)
+    names = select(catalogue, args.graphs, exclude=args.exclude)
     for level in args.level:
         if level not in LEVELS:
             raise UsageError(f"--level {level}: no such level (the levels: {', '.join(LEVELS)})")
@@ -137,6 +152,10 @@ def prepare(args, engine=None):
     from .engines import EngineUnavailable
 
     names = selected(CATALOGUE, args)
+    if not (args.timeout > 0 and math.isfinite(args.timeout)):
+        raise UsageError("--timeout takes S > 0 seconds")
+    if args.tolerance is not None and not 0 < args.tolerance < 1:
+        raise UsageError("--tolerance takes a relative tolerance REL with 0 < REL < 1 (e.g. 1e-9)")
     if args.random < 0:
         raise UsageError("--random takes N >= 0")
     if args.seed is not None and not args.random:
@@ -205,7 +224,10 @@ def run(argv=None, check_port_cmd=None):
         return _run(args, entries, eng, ref, expectations)
     finally:
         for x in (eng, ref):
-            x.close()
+            try:
+                x.close()
+            except Exception as exc:  # noqa: BLE001 (the candidate is never trusted, not even to close)
+                print(f"parity: {x.name}.close() raised {type(exc).__name__}: {exc}", file=sys.stderr)
 
 
 def _usage(prog, exc):
@@ -217,13 +239,10 @@ def _run(args, entries, eng, ref, expectations):
     from . import report
 
     t0 = time.perf_counter()
-    results = run_all(entries, args.jobs, eng, ref, expectations)
-    gen = None
-    if args.random:
-        from .harness import run_generated
-
-        gen = run_generated(args.random, args.seed or 0, eng, ref)
-        results.append(gen)
+    results = run_all(entries, args.jobs, eng, ref, expectations, level=args.tolerance, timeout=args.timeout,
+                      random=(args.random, args.seed or 0) if args.random else None,
+                      replay_twice=bool(args.write_known_failures))
+    gen = results[-1] if args.random else None
     seconds = time.perf_counter() - t0
 
     def reproducers():
@@ -234,7 +253,8 @@ def _run(args, entries, eng, ref, expectations):
     if args.dot:
         for path in report.write_dots(args.dot, results):
             print(f"wrote {path}")
-    about = [x.about() for x in (eng, ref)]
+    about = [{**_about(x), **({"grads": "leaves"} if getattr(x, "grads", "all") == "leaves" else {})}
+             for x in (eng, ref)]
     if args.write_known_failures:
         _write_known_failures(args.write_known_failures, results[:len(entries)])
     status = report.emit(results, seconds, args.quiet, args.json, args.junit, engines=about,
@@ -248,6 +268,14 @@ def _run(args, entries, eng, ref, expectations):
                    command=shlex.join(["python", "-m", "parity", *sys.argv[1:]]), status=status,
                    level="exact" if tolerance is None else f"within rel {tolerance}")
     return status
+
+
+def _about(engine):
+    try:
+        about = engine.about()
+        return dict(about) if isinstance(about, dict) else {"name": engine.name, "about": repr(about)[:200]}
+    except Exception as exc:  # noqa: BLE001 (the candidate is never trusted)
+        return {"name": engine.name, "about": f"about() raised {type(exc).__name__}: {exc}"}
 
 
 def _write_known_failures(path, results):

@@ -351,7 +351,7 @@ primitives of section 1 the port rounds correctly, names from `sqrt`, `rsqrt`, `
 runtime whose `Math.sqrt` is not correctly rounded leaves it out, and its sqrt values are then
 compared within the bound instead of bit for bit; a port whose `tanh` is correctly rounded
 (CORE-MATH, MPFR) may add it, and its tanh values are then compared bit for bit with the
-golden vectors. Each graph has 30 seconds by default (`--timeout S`). A port that does not speak version 1 answers with the version it
+golden vectors. Each graph has 120 seconds by default (`--timeout S`). A port that does not speak version 1 answers with the version it
 speaks (`"protocol": 2`); the runner then stops with one line naming both versions and
 exit status 2. So does a handshake answer that is not a valid `hello` (not JSON, a missing
 or mistyped field, an op name that is neither in section 4 nor `select`), or no answer at all.

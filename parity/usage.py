@@ -23,17 +23,22 @@ def _matches(name, pattern):
     return fnmatch.fnmatchcase(name, pattern) or name == pattern or name.startswith(pattern.rstrip("/") + "/")
 
 
-def select(names, patterns, what="graph"):
-    """Names matching any pattern (all when none); every pattern must match something."""
+def select(names, patterns, what="graph", exclude=()):
+    """Names matching any pattern (all when none) and no exclude pattern; every pattern, and every exclude
+    pattern, must match something."""
     names = list(names)
-    if not patterns:
-        return names
-    for p in patterns:
+    for p in list(patterns) + list(exclude):
         if not any(_matches(n, p) for n in names):
             close = difflib.get_close_matches(p, names, n=3, cutoff=0.5)
             hint = f"; did you mean {', '.join(close)}?" if close else " (python -m parity --list shows them)"
-            raise UsageError(f"no {what} matches {p!r}{hint}")
-    return [n for n in names if any(_matches(n, p) for p in patterns)]
+            raise UsageError(f"{'--exclude: ' if p not in patterns else ''}no {what} matches {p!r}{hint}")
+    chosen = [n for n in names if not patterns or any(_matches(n, p) for p in patterns)]
+    if not exclude:
+        return chosen
+    left = [n for n in chosen if not any(_matches(n, p) for p in exclude)]
+    if not left:
+        raise UsageError(f"--exclude leaves no {what} to run")
+    return left
 
 
 # --- proving output paths writable before any work ------------------------------------------------

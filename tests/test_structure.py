@@ -6,8 +6,8 @@ import os
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 COMMANDS = {"cli", "porting", "ports", "conventions", "serve"}
-SHARED = ["run_command", "usage", "workers", "installed", "harness", "report", "report_html", "report_graph", "kinds",
-          "golden", "expectations",
+SHARED = ["run_command", "usage", "workers", "answers", "installed", "harness", "report", "report_html", "report_graph",
+          "kinds", "golden", "expectations",
           "diagnose", "compare", "catalogue", "tape", "engines/__init__", "engines/port_engine", "engines/golden_engine"]
 
 

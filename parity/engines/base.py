@@ -21,7 +21,10 @@ line protocol and any Python adapter are all the same kind of thing. An engine
   without capturing every node's data and grad; default: ``run(graph)``, and no forward-only mode);
 - may ship a file of declared differences from torch (``differences``, see
   ``parity/expectations.py``): where the engine follows another framework's convention
-  on purpose.
+  on purpose;
+- says whether it keeps a gradient on every node (``grads = "all"``, the default) or only on leaves
+  (``grads = "leaves"``): then only leaves' gradients are compared (an op node's grad may be anything)
+  and the reports say so.
 
 Writing one is a class with a ``name``, ``ops`` and ``run``; see README, "Check your own engine".
 """
@@ -100,6 +103,7 @@ class Engine:
     correctly_rounded = SPEC_CORRECTLY_ROUNDED  # primitives (ops.PRIMITIVES) it rounds correctly here
     promises = frozenset()
     differences = None  # path of the engine's declared differences from torch, or None
+    grads = "all"  # "all": every node's grad is read; "leaves": only leaves keep gradients (op nodes' not compared)
 
     def start(self):
         """Prepare to run (import a framework, start a process). Raise EngineUnavailable when impossible."""
