@@ -50,6 +50,8 @@ def parser(prog="python -m parity", check_port=False):
                        "(default torch; golden needs no torch)")
     else:
         p.add_argument("--name", help="what to call the port in reports (default: the name from its handshake)")
+        p.add_argument("--engine", metavar="E", help="check this engine instead of a port command after --: "
+                       "micrograd:MODULE (any engine with micrograd's API), or any other --engine name")
     p.add_argument("--golden", metavar="DIR", help="golden vectors directory for the golden engine "
                    "(default: the committed golden/, or the copy installed with the package)")
     p.add_argument("--list", action="store_true", help="list the entries (filtered by the graph patterns) with "
@@ -60,6 +62,8 @@ def parser(prog="python -m parity", check_port=False):
                    "exact entry per failing case, with a reason to fill in (then run with --known-failures FILE)")
     p.add_argument("--strict", action="store_true", help="a skipped graph fails the run")
     p.add_argument("--timeout", type=float, default=30.0, metavar="S", help="seconds a port may take per graph")
+    p.add_argument("--python", metavar="PATH", help="run the micrograd:MODULE engine in this Python interpreter (3.8+, "
+                   "the engine's own venv: nothing else needs installing there), over the line protocol")
     if not check_port:
         p.add_argument("--random", type=int, default=0, metavar="N",
                        help="also check N generated graphs drawn by hypothesis (a failure shrinks to a minimal "
@@ -82,13 +86,13 @@ def list_entries(entries):
     return 0
 
 
-def _engine(spec, args):
+def _engine(spec, args, python=None):
     from .engines import make
     from .engines.golden_engine import Golden
 
     if spec == "golden" and args.golden:
         return Golden(args.golden)
-    return make(spec, timeout=args.timeout)
+    return make(spec, timeout=args.timeout, python=python)
 
 
 def prepare(args, engine=None):
@@ -120,7 +124,7 @@ def prepare(args, engine=None):
                 raise UsageError(f"--known-failures: entry {e.match!r} matches no graph of this run")
     started = []
     try:
-        eng = engine if engine is not None else _engine(args.engine, args)
+        eng = engine if engine is not None else _engine(args.engine, args, python=args.python)
         ref = _engine(args.reference, args)
         for x in (ref, eng):
             x.start()
@@ -142,8 +146,9 @@ def prepare(args, engine=None):
 def run(argv=None, check_port_cmd=None):
     prog = "python -m parity check-port" if check_port_cmd is not None else "python -m parity"
     args = parser(prog, check_port=check_port_cmd is not None).parse_args(argv)
+    args.suite = "parity" if check_port_cmd is None else "check-port"
     if check_port_cmd is not None:
-        args.engine, args.reference, args.random, args.seed, args.dot = None, "golden", 0, None, None
+        args.reference, args.random, args.seed, args.dot = "golden", 0, None, None
     from .catalogue import CATALOGUE
 
     if args.list:
@@ -153,15 +158,21 @@ def run(argv=None, check_port_cmd=None):
             return _usage(prog, exc)
     try:
         engine = None
-        if check_port_cmd is not None:
+        if check_port_cmd is not None and (args.engine is None or check_port_cmd):
+            if args.engine is not None:
+                raise UsageError("give the engine as --engine E or as a port command after --, not both")
             if not check_port_cmd:
-                raise UsageError("no port command after --")
+                raise UsageError("no port command after -- (or give --engine micrograd:MODULE)")
+            if args.python:
+                raise UsageError("--python runs a micrograd:MODULE engine (--engine); a port command runs as given")
             from .engines.port_engine import Port
 
             engine = Port(check_port_cmd, timeout=args.timeout, name=args.name)
         entries, eng, ref, expectations = prepare(args, engine)
     except UsageError as exc:
         return _usage(prog, exc)
+    if getattr(eng, "intro", ""):  # what the engine found when it started (micrograd:MODULE: the probe's line)
+        print(eng.intro, flush=True)
     try:
         return _run(args, entries, eng, ref, expectations)
     finally:
@@ -200,7 +211,7 @@ def _run(args, entries, eng, ref, expectations):
         _write_known_failures(args.write_known_failures, results[:len(entries)])
     return report.emit(results, seconds, args.quiet, args.json, args.junit, engines=about,
                        expectations=expectations, strict=args.strict, after_failures=reproducers,
-                       suite="check-port" if args.reference == "golden" and args.engine is None else "parity")
+                       suite=args.suite)
 
 
 def _write_known_failures(path, results):
