@@ -14,12 +14,12 @@ import os
 import subprocess
 import time
 
-from . import micrograd_api
 from .base import Engine, EngineError, EngineUnavailable, Replay
+from .micrograd_api import FATAL, Adapter, Garbage, Unusable
 from .port_engine import Port, parse_line
 
 PREFIX = "micrograd:"
-SCRIPT = os.path.abspath(micrograd_api.__file__)
+SCRIPT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "micrograd_api.py")  # what --python runs
 
 
 def micrograd_engine(target, python=None, timeout=30.0):
@@ -47,8 +47,8 @@ class MicrogradAPI(Engine):
         if self.adapter is not None:
             return
         try:
-            self.adapter = micrograd_api.Adapter(self.target)
-        except micrograd_api.Unusable as exc:
+            self.adapter = Adapter(self.target)
+        except Unusable as exc:
             raise EngineUnavailable(f"{PREFIX}{self.target}: {exc}") from None
         self.ops = frozenset(self.adapter.ops)
         self.grads = self.adapter.grads
@@ -57,7 +57,7 @@ class MicrogradAPI(Engine):
     def run(self, graph):
         try:
             data, grad = self.adapter.replay(graph.tape.nodes, graph.tape.output)
-        except micrograd_api.Garbage as exc:
+        except Garbage as exc:
             raise EngineError(str(exc)) from None
         return Replay(data, grad)
 
@@ -116,12 +116,12 @@ class MicrogradPort(Port):
             raise EngineUnavailable(f"{what}: Python {out}; the micrograd adapter needs Python 3.8 or later")
 
     def _fatal_line(self):
-        """The script's one-line setup failure (micrograd_api.FATAL), once its stderr has been read."""
+        """The script's one-line setup failure (FATAL), once its stderr has been read."""
         deadline = time.monotonic() + 1.0
         while True:
             for line in self.err:
-                if line.startswith(micrograd_api.FATAL):
-                    return line[len(micrograd_api.FATAL):].strip()
+                if line.startswith(FATAL):
+                    return line[len(FATAL):].strip()
             if time.monotonic() > deadline:
                 return None
             time.sleep(0.01)
