@@ -2,11 +2,14 @@
 
 Default: micrograd_ref against torch float64, every graph. Engines: micrograd_ref, torch, jax,
 golden (the committed golden vectors), port:CMD (a process speaking the line protocol),
-package.module:NAME (a Python adapter).
+micrograd:MODULE (any engine with micrograd's API, no adapter code; --python PATH runs it in its
+own interpreter), package.module:NAME (a Python adapter).
 
 subcommands:
   check-port [options] [graphs] -- CMD   a port process against the golden vectors
                                          (shorthand for --engine port:CMD --reference golden)
+  check-port --engine micrograd:MODULE [--python PATH] [options] [graphs]
+                                         an engine with micrograd's API against the golden vectors
   conventions [-o FILE]                  every edge case in every installed engine -> docs/CONVENTIONS.md
                                          (installed from a wheel: ./CONVENTIONS.md)
   ports [--out FILE --json FILE]         the compliance report across ports -> docs/PORTS.md

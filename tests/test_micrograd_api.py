@@ -426,3 +426,18 @@ def test_micrograd_api_is_standard_library_only_python_3_8():
     imported |= {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.level == 0}
     assert not any(isinstance(n, ast.ImportFrom) and n.level for n in ast.walk(tree))
     assert imported <= sys.stdlib_module_names, imported - sys.stdlib_module_names
+
+
+def test_readme_check_your_own_engine_starts_with_the_one_command_and_shows_the_probe_line_it_prints():
+    readme = open(os.path.join(ROOT, "README.md")).read()
+    section = readme[readme.index("## Check your own engine"):]
+    first = section[section.index("```\n") + 4:]
+    first = first[:first.index("```")]
+    assert "--engine micrograd:MODULE" in first.splitlines()[0] and "--python" in first
+    assert section.index("micrograd:MODULE") < section.index("**The `Engine` class**")
+    shown = section[section.index("```\nmicrograd:micrograd = ") + 4:]
+    assert shown[:shown.index("\n")] == micrograd_api.Adapter("micrograd").describe()
+    fields = section[section.index("**The `Engine` class**"):section.index("This is the whole adapter")]
+    for name in ("`name`", "`ops`", "`run(graph)`", "`call`", "`parity.engines.base.OPERATORS`",
+                 "`correctly_rounded`", "`promises`", "`grads`", '`grads = "leaves"`'):
+        assert name in fields, name

@@ -207,13 +207,10 @@ def _version(module, cls):
         from importlib import metadata
     except ImportError:  # pragma: no cover (3.8+ has it)
         return "unknown"
-    top = cls.__module__.split(".")[0]
-    dists = getattr(metadata, "packages_distributions", lambda: {})().get(top, [top])
-    for dist in dists:
-        try:
-            return metadata.version(dist)
-        except Exception:
-            pass
+    try:  # the distribution named like the top-level package (micrograd 0.1.0 has no __version__)
+        return metadata.version(cls.__module__.split(".")[0])
+    except Exception:
+        pass
     return "unknown"
 
 
