@@ -6,6 +6,8 @@
   python -m parity check-port [opts] [graphs] -- CMD ...
                                                a port process against the golden vectors: the same run as
                                                `python -m parity --engine port:CMD --reference golden`
+  python -m parity check-port --engine micrograd:MODULE [--python PATH] [opts] [graphs]
+                                               an engine with micrograd's API against the golden vectors
 """
 
 import argparse
@@ -111,7 +113,8 @@ def _export(rest):
     return 0
 
 
-CHECK_PORT_USAGE = "usage: python -m parity check-port [options] [graphs ...] -- CMD [ARGS ...]"
+CHECK_PORT_USAGE = ("usage: python -m parity check-port [options] [graphs ...] -- CMD [ARGS ...]\n"
+                    "       python -m parity check-port --engine micrograd:MODULE [--python PATH] [options] [graphs ...]")
 
 
 def _check_port(rest):
@@ -121,8 +124,11 @@ def _check_port(rest):
         return run(["--help"], check_port_cmd=[])
     if "--list" in rest and "--" not in rest:  # listing the entries needs no port
         return run(rest, check_port_cmd=[])
+    if "--" not in rest and any(a == "--engine" or a.startswith("--engine=") for a in rest):
+        return run(rest, check_port_cmd=[])  # an engine by name (micrograd:MODULE) instead of a command
     if "--" not in rest:
-        print(CHECK_PORT_USAGE + "\ncheck-port: the port command goes after --", file=sys.stderr)
+        print(CHECK_PORT_USAGE + "\ncheck-port: the port command goes after -- (or give --engine micrograd:MODULE)",
+              file=sys.stderr)
         return 2
     split = rest.index("--")
     return run(rest[:split], check_port_cmd=rest[split + 1:])

@@ -2,11 +2,14 @@
 
 Default: micrograd_ref against torch float64, every graph. Engines: micrograd_ref, torch, jax,
 golden (the committed golden vectors), port:CMD (a process speaking the line protocol),
-package.module:NAME (a Python adapter).
+micrograd:MODULE (any engine with micrograd's API, no adapter code; --python PATH runs it in its
+own interpreter), package.module:NAME (a Python adapter).
 
 subcommands:
   check-port [options] [graphs] -- CMD   a port process against the golden vectors
                                          (shorthand for --engine port:CMD --reference golden)
+  check-port --engine micrograd:MODULE [--python PATH] [options] [graphs]
+                                         an engine with micrograd's API against the golden vectors
   conventions [-o FILE]                  every edge case in every installed engine -> docs/CONVENTIONS.md
                                          (installed from a wheel: ./CONVENTIONS.md)
   ports [--out FILE --json FILE]         the compliance report across ports -> docs/PORTS.md
@@ -58,6 +61,8 @@ def parser(prog="python -m parity", check_port=False):
                        "(default torch; golden needs no torch)")
     else:
         p.add_argument("--name", help="what to call the port in reports (default: the name from its handshake)")
+        p.add_argument("--engine", metavar="E", help="check this engine instead of a port command after --: "
+                       "micrograd:MODULE (any engine with micrograd's API), or any other --engine name")
     p.add_argument("--golden", metavar="DIR", help="golden vectors directory for the golden engine "
                    "(default: the committed golden/, or the copy installed with the package)")
     p.add_argument("--op", action="append", default=[], metavar="NAME",
@@ -81,6 +86,8 @@ def parser(prog="python -m parity", check_port=False):
                    "tolerance REL (math.isclose) instead of the exact level (bit for bit where IEEE allows, bounded "
                    "elsewhere); nan, inf and zero signs of data stay exact. For an engine that does not promise "
                    "torch's order of summing")
+    p.add_argument("--python", metavar="PATH", help="run the micrograd:MODULE engine in this Python interpreter (3.8+, "
+                   "the engine's own venv: nothing else needs installing there), over the line protocol")
     if not check_port:
         p.add_argument("--random", type=int, default=0, metavar="N",
                        help="also check N generated graphs drawn by hypothesis (a failure shrinks to a minimal "
@@ -115,34 +122,13 @@ def list_entries(entries):
     return 0
 
 
-def selected(catalogue, args):
-    """The entry names the graph patterns, --op and --level select (UsageError when one selects nothing)."""
-    from .catalogue import LEVELS
-
-    names = select(catalogue, args.graphs, exclude=args.exclude)
-    for level in args.level:
-        if level not in LEVELS:
-            raise UsageError(f"--level {level}: no such level (the levels: {', '.join(LEVELS)})")
-    for op in args.op:
-        if op not in _op_names():
-            raise UsageError(f"--op {op}: no such op (the ops: {', '.join(_op_names())})")
-    if args.level:
-        names = [n for n in names if catalogue[n].level in args.level]
-    if args.op:
-        names = [n for n in names if set(args.op) & set(catalogue[n].ops)]
-    if not names:
-        asked = " ".join([*args.graphs, *(f"--level {x}" for x in args.level), *(f"--op {x}" for x in args.op)])
-        raise UsageError(f"no entry is selected by {asked} (python -m parity --list shows the entries)")
-    return names
-
-
-def _engine(spec, args):
+def _engine(spec, args, python=None):
     from .engines import make
     from .engines.golden_engine import Golden
 
     if spec == "golden" and args.golden:
         return Golden(args.golden)
-    return make(spec, timeout=args.timeout)
+    return make(spec, timeout=args.timeout, python=python)
 
 
 def prepare(args, engine=None):
@@ -178,7 +164,7 @@ def prepare(args, engine=None):
                 raise UsageError(f"--known-failures: entry {e.match!r} matches no graph of this run")
     started = []
     try:
-        eng = engine if engine is not None else _engine(args.engine, args)
+        eng = engine if engine is not None else _engine(args.engine, args, python=args.python)
         ref = _engine(args.reference, args)
         for x in (ref, eng):
             x.start()
@@ -200,8 +186,9 @@ def prepare(args, engine=None):
 def run(argv=None, check_port_cmd=None):
     prog = "python -m parity check-port" if check_port_cmd is not None else "python -m parity"
     args = parser(prog, check_port=check_port_cmd is not None).parse_args(argv)
+    args.suite = "parity" if check_port_cmd is None else "check-port"
     if check_port_cmd is not None:
-        args.engine, args.reference, args.random, args.seed, args.dot = None, "golden", 0, None, None
+        args.reference, args.random, args.seed, args.dot = "golden", 0, None, None
     from .catalogue import CATALOGUE
 
     if args.list:
@@ -211,15 +198,21 @@ def run(argv=None, check_port_cmd=None):
             return _usage(prog, exc)
     try:
         engine = None
-        if check_port_cmd is not None:
+        if check_port_cmd is not None and (args.engine is None or check_port_cmd):
+            if args.engine is not None:
+                raise UsageError("give the engine as --engine E or as a port command after --, not both")
             if not check_port_cmd:
-                raise UsageError("no port command after --")
+                raise UsageError("no port command after -- (or give --engine micrograd:MODULE)")
+            if args.python:
+                raise UsageError("--python runs a micrograd:MODULE engine (--engine); a port command runs as given")
             from .engines.port_engine import Port
 
             engine = Port(check_port_cmd, timeout=args.timeout, name=args.name)
         entries, eng, ref, expectations = prepare(args, engine)
     except UsageError as exc:
         return _usage(prog, exc)
+    if getattr(eng, "intro", ""):  # what the engine found when it started (micrograd:MODULE: the probe's line)
+        print(eng.intro, flush=True)
     try:
         return _run(args, entries, eng, ref, expectations)
     finally:
@@ -259,14 +252,15 @@ def _run(args, entries, eng, ref, expectations):
         _write_known_failures(args.write_known_failures, results[:len(entries)])
     status = report.emit(results, seconds, args.quiet, args.json, args.junit, engines=about,
                          expectations=expectations, strict=args.strict, after_failures=reproducers,
-                         suite="check-port" if args.reference == "golden" and args.engine is None else "parity")
+                         suite=args.suite)
     if args.html:
         from .report_html import write_html
 
-        tolerance = getattr(args, "tolerance", None)  # a run that compares within a bound says so
+        from .compare import level_name
+
         write_html(args.html, results, seconds, engines=about, expectations=expectations, strict=args.strict,
                    command=shlex.join(["python", "-m", "parity", *sys.argv[1:]]), status=status,
-                   level="exact" if tolerance is None else f"within rel {tolerance}")
+                   level=level_name(args.tolerance))
     return status
 
 

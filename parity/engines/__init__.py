@@ -6,6 +6,8 @@
   golden               the committed golden vectors (the spec's correctly rounded answers, stored; no torch needed)
   spec                 the spec computed live: the op table's formulas, correctly rounded (MPFR), torch's order
   port:CMD             a process speaking the line protocol (docs/SPEC.md), e.g. port:'node examples/js_port/port.js'
+  micrograd:MODULE     any engine with micrograd's API, no adapter code (micrograd_api.py): in process, or with
+                       python=PATH in that interpreter over the line protocol
   package.module:NAME  a Python adapter: an Engine subclass or instance (README, "Check your own engine")
 
 Adding a built-in engine is one module plus one line in BUILTIN.
@@ -72,8 +74,15 @@ def replay(spec, tape, name="graph"):
     return started(spec).run(Graph(name, "", tape))
 
 
-def make(spec, timeout=30.0):
-    """An engine from its command-line name (not started yet). EngineUnavailable (one line) when impossible."""
+def make(spec, timeout=30.0, python=None):
+    """An engine from its command-line name (not started yet). EngineUnavailable (one line) when impossible.
+    ``python``: the interpreter a micrograd:MODULE engine runs in (default: in this process)."""
+    if spec.startswith("micrograd:"):
+        from .micrograd_engine import micrograd_engine
+
+        return micrograd_engine(spec[len("micrograd:"):], python=python, timeout=timeout)
+    if python:
+        raise EngineUnavailable(f"--python runs a micrograd:MODULE engine in another interpreter; {spec!r} is not one")
     if spec.startswith("port:"):
         from .port_engine import Port
 
@@ -82,5 +91,5 @@ def make(spec, timeout=30.0):
         return _load(BUILTIN[spec], spec)
     if ":" in spec and not spec.startswith(":"):
         return _load(spec, spec)
-    raise EngineUnavailable(f"unknown engine {spec!r}: use one of {', '.join(BUILTIN)}, port:CMD or "
-                            f"package.module:NAME")
+    raise EngineUnavailable(f"unknown engine {spec!r}: use one of {', '.join(BUILTIN)}, port:CMD, micrograd:MODULE "
+                            f"or package.module:NAME")

@@ -1,0 +1,1 @@
+"""An engine spelled unlike micrograd: its class is Scalar, in the submodule diffengine (not imported here)."""
