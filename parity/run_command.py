@@ -122,6 +122,28 @@ def list_entries(entries):
     return 0
 
 
+def selected(catalogue, args):
+    """The entry names the graph patterns, --exclude, --op and --level select (UsageError when one selects
+    nothing)."""
+    from .catalogue import LEVELS
+
+    names = select(catalogue, args.graphs, exclude=args.exclude)
+    for level in args.level:
+        if level not in LEVELS:
+            raise UsageError(f"--level {level}: no such level (the levels: {', '.join(LEVELS)})")
+    for op in args.op:
+        if op not in _op_names():
+            raise UsageError(f"--op {op}: no such op (the ops: {', '.join(_op_names())})")
+    if args.level:
+        names = [n for n in names if catalogue[n].level in args.level]
+    if args.op:
+        names = [n for n in names if set(args.op) & set(catalogue[n].ops)]
+    if not names:
+        asked = " ".join([*args.graphs, *(f"--level {x}" for x in args.level), *(f"--op {x}" for x in args.op)])
+        raise UsageError(f"no entry is selected by {asked} (python -m parity --list shows the entries)")
+    return names
+
+
 def _engine(spec, args, python=None):
     from .engines import make
     from .engines.golden_engine import Golden
