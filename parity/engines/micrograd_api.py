@@ -487,6 +487,9 @@ def answer(adapter, msg):
         return {"error": "expected a JSON object, got %s" % type(msg).__name__}
     if msg.get("type") == "start":
         return hello(adapter)
+    if msg.get("type") != "graph":  # a line of another type is ignored (SPEC section 7, 'Unknown messages')
+        print("micrograd_api: ignoring a message of type %r" % (msg.get("type"),), file=sys.stderr)
+        return None
     head = {"id": msg.get("id")}
     try:
         unknown = sorted({d.get("op") for d in msg["nodes"]} - set(adapter.ops) - {"leaf"})
