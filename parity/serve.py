@@ -32,6 +32,9 @@ def serve(engine, stdin=sys.stdin, stdout=sys.stdout):
         else:
             if msg.get("type") == "start":
                 answer = hello
+            elif msg.get("type") != "graph":  # a line of another type is ignored (SPEC section 7)
+                print(f"serve: ignoring a message of type {msg.get('type')!r}", file=sys.stderr)
+                continue
             else:
                 answer = {"id": msg.get("id")}
                 try:
