@@ -303,7 +303,7 @@ class Run:
             if room > 0:
                 res.mismatches.extend(bad[:room])
             if len(res.evidence.seen) < 300:  # suspects ranked over every failing graph of the entry
-                res.evidence.add(graph.name, graph.tape, bad, replays)
+                res.evidence.add(graph.name, graph.tape, bad, replays, getattr(self.engine, "route", "in-process"))
                 res.suspects = res.evidence.lines(5)
             if self.keep_failing and replays is not None and len(res.failing_tapes) < 3:
                 eng, ref = (Replay(x.data, x.grad) for x in replays)  # without engine objects: sent between processes

@@ -68,6 +68,8 @@ def numbers(answer, key, n):
 class Port(Engine):
     """``port:CMD``: CMD is split like a shell command line (no shell is run)."""
 
+    route = "line protocol"
+
     def __init__(self, cmd, timeout=30.0, name=None):
         self.cmd = shlex.split(cmd) if isinstance(cmd, str) else list(cmd)
         if not self.cmd:
