@@ -8,13 +8,14 @@ import struct
 from collections import defaultdict
 
 from .compare import same_bits
-from .walks import TORCH, named_walk, orders_of
+from .walks import TORCH, named_walks, orders_of
 
 ECHO_WEIGHT = 10 ** 6  # an input not echoed explains everything downstream of it: it ranks before any op
 ZERO_SIGN_LOST = "zero sign lost"
 ONLY_ZERO_SIGN = "only its zero sign differs"
 IN_PROCESS, LINE_PROTOCOL = "in-process", "line protocol"  # how the candidate is reached (Engine.route)
 ACCUMULATION = "gradient accumulation"
+ORDER_KEY = ACCUMULATION + "/order"  # Evidence's key of a sum in another order (faults of the walk: ACCUMULATION/...)
 ENGINE_KIND = "the engine"  # its storage or output of numbers: no op, no walk
 DEEP_NODES = 20000  # graphs up to this size have their walk replayed in its usual wrong ways
 
@@ -53,18 +54,18 @@ def culprits(tape, mismatches, replays=None, route=IN_PROCESS):
         return [("" if route == LINE_PROTOCOL else ENGINE_KIND, ECHO_WEIGHT, echo)]
     twice = [m for m in mismatches if m.quantity.startswith("grad after")]
     if twice and not bad_data and len(twice) == len(mismatches):
-        return [(ACCUMULATION, len(twice), f"gradient accumulation at node {twice[0].node_name}: the gradient is "
+        return [(f"{ACCUMULATION}/stale", len(twice), f"gradient accumulation at node {twice[0].node_name}: the gradient is "
                                            f"stale, carried over from an earlier call (a 2nd backward() does not "
                                            f"add the same gradients again)")]
     stray = sorted(i for i in bad_grad - _depended_on(tape) if replays is None or replays[0].grad[i] != 0.0)
     if stray and not bad_data:
-        return [(ACCUMULATION, len(bad_grad), f"gradient accumulation at node {tape.name_of(stray[0])}: a node "
+        return [(f"{ACCUMULATION}/outside", len(bad_grad), f"gradient accumulation at node {tape.name_of(stray[0])}: a node "
                                               f"outside the output's graph received a gradient (backward() did not "
                                               f"start from the output, #{tape.output}, which does not depend on it)")]
     if replays is not None and not bad_data and bad_grad:
-        walk = walk_fault(tape, bad_grad, *replays)
+        walk = walk_faults(tape, bad_grad, *replays)
         if walk:
-            return [walk]
+            return walk
     weak = []
     if replays is not None and not bad_data and bad_grad:
         found, weak = accumulation(tape, bad_grad, *replays)
@@ -102,7 +103,7 @@ def culprits(tape, mismatches, replays=None, route=IN_PROCESS):
             out[0] = (op, w, text + f" (this graph cannot tell it from the backward of {also})")
     out += weak  # a share missing or counted twice: the accumulation's, or the op's that sent it (ranked after)
     if not out and bad_grad:
-        out.append((ACCUMULATION, len(bad_grad),
+        out.append((f"{ACCUMULATION}/paths", len(bad_grad),
                     f"gradient accumulation at node {tape.name_of(max(bad_grad))}: every op's grad agrees locally, "
                     f"yet sums over several paths do not"))
     return out
@@ -123,22 +124,26 @@ def _bits(x):
     return b"nan" if x != x else struct.pack("<d", x)
 
 
-def walk_fault(tape, bad_grad, cand, ref):
-    """(ACCUMULATION, weight, text) when a usual walk, right or wrong (parity/walks.py), replayed on the
-    candidate's own data gives its every gradient bit for bit; None otherwise."""
+def walk_faults(tape, bad_grad, cand, ref):
+    """[(ACCUMULATION/key, weight, text)] of the usual walks, right or wrong (parity/walks.py), that replayed on
+    the candidate's own data give its every gradient bit for bit (several where this graph cannot tell them
+    apart: over a run's graphs, Evidence ranks the one that explains the most first)."""
     if len(tape.nodes) > DEEP_NODES:
-        return None
-    found = named_walk(tape, cand.data, cand.grad, same_bits)
-    if not found:
-        return None
-    family, text = found
-    leaves = sorted(i for i in bad_grad if tape.nodes[i].op is None)
-    node = leaves[0] if text.startswith("leaves") and leaves else max(bad_grad)
-    if family == "order":
-        text = (f"contributions summed in another order: {text} gives the engine's every gradient bit for bit "
-                f"(every share agrees; the sums differ by rounding only; torch sums in decreasing creation order, "
-                f"a's share before b's: SPEC section 3)")
-    return ACCUMULATION, len(bad_grad), f"gradient accumulation at node {tape.name_of(node)}: {text}"
+        return []
+    out = []
+    for key, text in named_walks(tape, cand.data, cand.grad, same_bits):
+        leaves = sorted(i for i in bad_grad if tape.nodes[i].op is None)
+        node = leaves[0] if key == "leaves" and leaves else max(bad_grad)
+        if key == "order":
+            text = (f"contributions summed in another order: {text} gives the engine's every gradient bit for bit "
+                    f"(every share agrees; the sums differ by rounding only; torch sums in decreasing creation "
+                    f"order, a's share before b's: SPEC section 3)")
+        out.append((f"{ACCUMULATION}/{key}", len(bad_grad), f"gradient accumulation at node {tape.name_of(node)}: {text}"))
+    if len(out) > 1:  # the same gradients from several faults: the first says which others this graph allows
+        op, w, text = out[0]
+        others = "; ".join(t.split(": ", 1)[1] for _, _, t in out[1:])
+        out[0] = (op, w, f"{text} (this graph cannot tell it from: {others})")
+    return out
 
 
 def accumulation(tape, bad_grad, cand, ref):
@@ -189,7 +194,7 @@ def accumulation(tape, bad_grad, cand, ref):
         text = (f"gradient accumulation at node {tape.name_of(at)}: contributions summed in another order: every "
                 f"share agrees, the sums differ by rounding only ({n} sum{'s' if n > 1 else ''}); {which} (torch "
                 f"sums in decreasing creation order, a's share before b's: SPEC section 3)")
-        line = (ACCUMULATION, len(bad_grad) if orders_only else n, text)
+        line = (f"{ACCUMULATION}/order", len(bad_grad) if orders_only else n, text)
         (weak if unexplained else found).append(line)
     seen = set()
     for j in sorted(explained, reverse=True):
@@ -199,13 +204,12 @@ def accumulation(tape, bad_grad, cand, ref):
         seen.add(kind)
         n = sum(k == kind for k, _, _ in explained.values())
         more = f"; the same at {n - 1} more node{'s' if n > 2 else ''}" if n > 1 else ""
-        line = (ACCUMULATION, n if strong else 0,
+        line = (f"{ACCUMULATION}/{kind}", n if strong else 0,
                 f"gradient accumulation at node {tape.name_of(j)}: {how} (its contributions recomputed from its "
                 f"consumers' own values{more})")
         (found if strong else weak).append(line)
     found.sort(key=lambda line: -line[1])
-    total = sum(w for _, w, _ in found)
-    return [(op, total, text) for op, _, text in found], weak
+    return found, weak
 
 
 def _sum(xs, first_as_is=True, combine=None):
@@ -264,12 +268,17 @@ SATURATED = {2.0 ** 63: "2^63", -2.0 ** 63: "-2^63", 2.0 ** 64: "2^64", 2.0 ** 3
              -2.0 ** 31: "-2^31", 2.0 ** 32: "2^32", 2.0 ** 32 - 1: "2^32 - 1"}
 
 
+def _to_f32(x):
+    """x rounded to float32 (None when out of its range)."""
+    try:
+        return struct.unpack("<f", struct.pack("<f", x))[0]
+    except OverflowError:
+        return None
+
+
 def _f32(x):
     """Whether x is a float32 value (its float32 rounding is itself)."""
-    try:
-        return struct.unpack("<f", struct.pack("<f", x))[0] == x
-    except OverflowError:
-        return False
+    return _to_f32(x) == x
 
 
 def engine_faults(tape, mismatches, replays=None):
@@ -281,22 +290,27 @@ def engine_faults(tape, mismatches, replays=None):
             return (f"{ENGINE_KIND} at node {m.node_name}: an integer conversion saturated on output: its "
                     f"{m.quantity} is {m.value!r} ({SATURATED[m.value]}) where {m.reference_name} has "
                     f"{m.reference!r} (a double written through a {bits}-bit integer)")
-    values = (replays[0].data + replays[0].grad) if replays is not None else [m.value for m in mismatches]
-    finite = [x for x in values if math.isfinite(x)]
-    wrong = [m for m in mismatches if math.isfinite(m.reference) and not _f32(m.reference) and m.value != m.reference]
-    if finite and wrong and all(_f32(x) for x in finite):
-        m = wrong[0]
+    if replays is not None:
+        cand, ref = replays
+        pairs = list(zip(cand.data + cand.grad, ref.data + ref.grad))
+    else:
+        pairs = [(m.value, m.reference) for m in mismatches if m.quantity in ("data", "grad")]
+    finite = [x for x, _ in pairs if math.isfinite(x)]
+    rounded = [m for m in mismatches if m.quantity in ("data", "grad") and m.value != m.reference
+               and math.isfinite(m.reference) and m.value == _to_f32(m.reference)]
+    if finite and rounded and all(_f32(x) for x in finite):
+        m = rounded[0]
         return (f"{ENGINE_KIND} at node {m.node_name}: stores float32: every value it returned equals its float32 "
-                f"rounding ({m.quantity} {m.value!r} where {m.reference_name} has {m.reference!r}): store and "
-                f"compute in float64 (double)")
+                f"rounding ({m.quantity} {m.value!r} where {m.reference_name} has {m.reference!r}, whose float32 "
+                f"rounding it is): store and compute in float64 (double)")
     grads = [m for m in mismatches if m.quantity.startswith("grad")]
     if grads and len(grads) == len(mismatches) and all(tape.nodes[m.node].op is not None for m in grads):
         if replays is not None:
-            cand = replays[0]
             ops = [i for i in _depended_on(tape) if tape.nodes[i].op not in (None, "select") and i != tape.output]
-            missing = ops and all(cand.grad[i] != cand.grad[i] for i in ops)
+            missing = (ops and all(cand.grad[i] != cand.grad[i] for i in ops)
+                       and any(ref.grad[i] == ref.grad[i] for i in ops))
         else:
-            missing = all(m.value != m.value for m in grads)
+            missing = all(m.value != m.value and m.reference == m.reference for m in grads)
         if missing:
             return (f"{ENGINE_KIND} at node {grads[0].node_name}: gradients missing on op nodes: every op node's grad "
                     f"is nan while the leaves' agree (keep the gradient of every node, not only of leaves: SPEC "
@@ -372,7 +386,11 @@ class Evidence:
             self.seen.append((op, graph, text))
 
     def lines(self, limit=5):
-        order = sorted(range(len(self.seen)), key=lambda k: (-self.weight[self.seen[k][0]], k))
+        # a sum in another order ranks after any other fault of the walk seen (it may be that fault's side effect)
+        faults = any(op.startswith(ACCUMULATION + "/") and op != ORDER_KEY and self.weight[op] > 0
+                     for op, _, _ in self.seen)
+        order = sorted(range(len(self.seen)),
+                       key=lambda k: (faults and self.seen[k][0] == ORDER_KEY, -self.weight[self.seen[k][0]], k))
         out, echoed = [], {}
         signs_lost = any(op in ("", ENGINE_KIND) and ZERO_SIGN_LOST in text for op, _, text in self.seen)
         for k in order:

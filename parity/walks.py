@@ -118,7 +118,7 @@ class Walker:
         return {i: p for p, i in enumerate(reversed(topo))}
 
     # -- walks that send whatever a node holds when it is visited -------------------------------------
-    def push(self, order, init=None, outside=None):
+    def push(self, order, init=None, outside=None, idle=None):
         """Nodes visited in `order`, each sending what it holds then (gradients start at `init`; those of nodes
         the output does not depend on at `outside`)."""
         received = [init if i in self.reached else outside for i in range(self.n)]
@@ -131,6 +131,8 @@ class Walker:
         self.premature = False  # whether a node sent before all its consumers had sent to it
         for i in order:
             g = received[i]
+            if g is None:
+                g = idle
             if g is None or not self.is_op(i):
                 continue
             self.premature = self.premature or pending[i] > 0
@@ -141,7 +143,7 @@ class Walker:
                     pending[t] -= 1
         return self.result(received)
 
-    def breadth_first_once(self, init=None):
+    def breadth_first_once(self, init=None, idle=None):
         """A queue from the output, each node visited once when it comes up, sending what it holds then."""
         order, seen, queue = [], {self.root}, deque([self.root])
         while queue:
@@ -153,7 +155,7 @@ class Walker:
                     if t not in seen:
                         seen.add(t)
                         queue.append(t)
-        return self.push(order, init)
+        return self.push(order, init, idle=idle)
 
 
 def _add(u, s):
@@ -194,34 +196,35 @@ def _orders(w):
 
 
 def _faults(w):
-    """(description, gradients) of the usual faults of a backward walk."""
+    """(key, description, gradients) of the usual faults of a backward walk, the likelier first where two give
+    the same gradients."""
+    right = w.pull(TORCH)
+    yield "start", "the sum started at +0.0 rather than the first contribution taken as is", w.pull(TORCH, _from_zero)
+    yield "last", "only the last contribution kept (= instead of +=)", w.pull(TORCH, _keep_last)
+    yield "restart", ("the sum restarted at a zero partial sum: when the running sum was 0, the next contribution "
+                      "replaced it (a zero's sign)"), w.pull(TORCH, _restart_at_zero)
+    yield "added", ("a node's .grad is its upstream sum added to +0.0 (what it sent on is right): the reported .grad "
+                    "was added to a zero value rather than set"), [0.0 + g for g in right]
+    yield "leaves", "leaves did not receive a gradient (every op node's agrees)", \
+        [0.0 if w.tape.nodes[i].op is None else g for i, g in enumerate(right)]
+    yield "skip", "a node whose gradient is zero sent nothing", _skip_zero(w)
     increasing = [i for i in range(w.tape.output + 1) if i in w.reached]
     early = "nodes processed in increasing creation order (each sent its gradient before its consumers had sent theirs)"
-    for init in (None, 0.0):
-        got = w.push(increasing, init)
+    for init, idle in ((None, None), (None, 0.0), (0.0, None)):
+        got = w.push(increasing, init, idle=idle)
         if w.premature:  # else it is only another order
-            yield early, got
+            yield "early", early, got
     once = ("a node sent its gradient before all its consumers had sent theirs (a breadth-first walk that visits "
             "each node once, with the gradient it holds then)")
-    for init in (None, 0.0):
-        got = w.breadth_first_once(init)
+    for init, idle in ((None, None), (None, 0.0), (0.0, None)):
+        got = w.breadth_first_once(init, idle)
         if w.premature:
-            yield once, got
+            yield "once", once, got
     outside = ("a node outside the output's graph sent gradient (the walk must start from the output and visit only "
                "what it depends on)")
     for start in (w.n - 1, w.tape.output):
-        yield outside, w.push(range(start, -1, -1), None, 0.0)
-        yield outside, w.push(range(start, -1, -1), 0.0, 0.0)
-    yield "the sum started at +0.0 rather than the first contribution taken as is", w.pull(TORCH, _from_zero)
-    yield "only the last contribution kept (= instead of +=)", w.pull(TORCH, _keep_last)
-    yield ("the sum restarted at a zero partial sum: when the running sum was 0, the next contribution replaced it "
-           "(a zero's sign)"), w.pull(TORCH, _restart_at_zero)
-    right = w.pull(TORCH)
-    leaves = [0.0 if w.tape.nodes[i].op is None else g for i, g in enumerate(right)]
-    yield "leaves did not receive a gradient (every op node's agrees)", leaves
-    yield ("a node's .grad is its upstream sum added to +0.0 (what it sent on is right): the reported .grad was "
-           "added to a zero value rather than set"), [0.0 + g for g in right]
-    yield "a node whose gradient is zero sent nothing", _skip_zero(w)
+        for init, idle in ((None, 0.0), (0.0, None)):
+            yield "outside", outside, w.push(range(start, -1, -1), init, 0.0, idle)
 
 
 def _skip_zero(w):
@@ -237,18 +240,20 @@ def _skip_zero(w):
     return w.result(received)
 
 
-def named_walk(tape, data, grads, same):
-    """(family, description) of the first walk that gives `grads` (same(a, b) compares two gradients), where the
-    spec's walk does not: family "order" (a summation order) or "fault"; None when none does."""
+def named_walks(tape, data, grads, same):
+    """[(key, description)] of the walks that give `grads` (same(a, b) compares two gradients) where the spec's walk
+    does not: the first summation order that does (key "order"), else every fault that does (one per key)."""
     w = Walker(tape, data)
-    spec = w.pull(TORCH)
-    if all(same(a, b) for a, b in zip(grads, spec)):
-        return None
-    for family, walks in (("order", _orders), ("fault", _faults)):
-        for text, got in walks(w):
-            if all(same(a, b) for a, b in zip(grads, got)):
-                return family, text
-    return None
+    if all(same(a, b) for a, b in zip(grads, w.pull(TORCH))):
+        return []
+    for text, got in _orders(w):
+        if all(same(a, b) for a, b in zip(grads, got)):
+            return [("order", text)]
+    found = {}
+    for key, text, got in _faults(w):
+        if key not in found and all(same(a, b) for a, b in zip(grads, got)):
+            found[key] = text
+    return list(found.items())
 
 
 def orders_of(tape, data):
