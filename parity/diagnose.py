@@ -38,6 +38,18 @@ def diagnose(tape, mismatches, limit=3):
 
 
 def culprits(tape, mismatches, replays=None, route=IN_PROCESS):
+    """See _culprits. Over the line protocol, where every disagreement is a +0.0 for a -0.0, each line says that
+    the port's encoding may be why (and Evidence drops them in a run whose leaves lose their zero signs)."""
+    found = _culprits(tape, mismatches, replays, route)
+    if route == LINE_PROTOCOL and mismatches and all(
+            m.value == m.reference == 0.0 and math.copysign(1.0, m.value) > 0 for m in mismatches):
+        hint = _sign_hint(route)
+        found = [(op, w, text if ONLY_ZERO_SIGN in text or op in ("", ENGINE_KIND) else text + hint)
+                 for op, w, text in found]
+    return found
+
+
+def _culprits(tape, mismatches, replays=None, route=IN_PROCESS):
     """[(op name, weight, text)], most likely first; weight is the number of disagreeing nodes the op explains
     in this graph (Evidence adds weights up over a run's graphs). The op is ACCUMULATION for backward() itself,
     ENGINE_KIND for the engine's storage or output of numbers, and "" when a leaf did not come back as it was sent
@@ -64,6 +76,15 @@ def culprits(tape, mismatches, replays=None, route=IN_PROCESS):
                                               f"start from the output, #{tape.output}, which does not depend on it)")]
     if replays is not None and not bad_data and bad_grad:
         walk = walk_faults(tape, bad_grad, *replays)
+        if walk and walk[0][0] != ORDER_KEY:  # a small graph: one op's backward may give the same gradients
+            top = backward_suspects(tape, bad_grad)[:1]
+            if top and top[0].op != "select" and -top[0].key[0] == len(bad_grad):
+                op, w, text = walk[0]
+                walk[0] = (op, w, f"{text} (this graph cannot tell it from the backward of '{top[0].op}' at node "
+                                  f"{tape.name_of(top[0].node)})")
+                walk.append((top[0].op, -top[0].key[0], f"backward of '{top[0].op}' at node "
+                                                        f"{tape.name_of(top[0].node)}: its grad agrees, the grad it "
+                                                        f"sends to {tape.name_of(top[0].wrong_inputs[0])} does not"))
         if walk:
             return walk
     weak = []

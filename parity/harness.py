@@ -14,7 +14,7 @@ import hashlib
 from array import array
 import math
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from micrograd_ref.ops import OPS
 
@@ -154,7 +154,8 @@ def compare_replays(res, graph, eng, ref, tol, names, exact):
             t = tol if not flags[i] else EXACT
             if not agree(x, y, t, q):
                 out.append(Mismatch(graph.name, i, tape.name_of(i), q, x, y, names[1], names[0],
-                                    "bit for bit" if flags[i] else f"within {tol.describe(q)}"))
+                                    "bit for bit" if flags[i] else f"within {tol.describe(q)}",
+                                    t.bound(y, q) if math.isfinite(y) else 0.0))
             a, _ = errors(x, y)
             if a:
                 res.max_abs = max(res.max_abs, a)
@@ -239,7 +240,8 @@ def _finite_differences(graph, eng, name):
             continue  # not smooth here (log of a negative, a pole): the oracle does not apply
         g = eng.grad[i]
         if not abs(g - fd) <= FD_ATOL + FD_RTOL * abs(fd):
-            out.append(Mismatch(graph.name, i, tape.name_of(i), "grad", g, fd, "finite differences", name))
+            out.append(Mismatch(graph.name, i, tape.name_of(i), "grad", g, fd, "finite differences", name,
+                                f"within abs {FD_ATOL:g} + rel {FD_RTOL:g}", FD_ATOL + FD_RTOL * abs(fd)))
     return out
 
 
@@ -387,8 +389,7 @@ def run_generated(examples, seed, engine=None, reference=None):
         tape, one = fail
         res.cases.append(CaseResult(f"{name} [minimal]", "FAIL", tuple(sorted({n.op for n in tape.nodes if n.op})),
                                     0, "shrunk"))
-        res.mismatches = [Mismatch(f"{name} [minimal]", m.node, m.node_name, m.quantity, m.value, m.reference,
-                                   m.reference_name, m.engine_name) for m in one.mismatches]
+        res.mismatches = [replace(m, graph=f"{name} [minimal]") for m in one.mismatches]
         res.n_mismatches = len(res.mismatches)
         res.suspects = one.suspects
         res.failing_tapes = [(f"{name} [minimal]", *rest) for _, *rest in one.failing_tapes]

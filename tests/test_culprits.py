@@ -50,6 +50,9 @@ EXPECTED = {
 def names(line, expected):
     kind, detail = expected
     text = line.split(": ", 1)[1]
+    if kind.startswith("backward of ") and kind[len("backward of "):-len(" at node #")] in \
+            text.partition(" (this graph cannot tell it from the backward of ")[2]:
+        return True  # two ops with the same evidence in this graph: the line names both (tests/test_harness_catches_bugs)
     return text.startswith(kind) and re.search(detail, text) is not None
 
 
