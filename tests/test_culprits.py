@@ -201,3 +201,40 @@ def test_micrograd_summing_in_its_own_set_order_is_named_summation_order_first_i
     assert len(failing) >= 2, failing  # mlp/2_16_16_1_x100 among them
     wrong = {n: line for n, line in failing.items() if not names(line, ORDER)}
     assert not wrong, "\n".join(f"{n}: {line}" for n, line in wrong.items())
+
+
+# --- the route: hints about writing numbers go to line-protocol ports only ----------------------------------------
+
+class ZeroTanh(Planted):
+    """tanh(-0.0) = +0.0: a formula's fault, in process (no encoding is involved)."""
+
+    def forward(self, tape):
+        data = super().forward(tape)
+        return [0.0 if n.op == "tanh" and x == 0.0 else x for n, x in zip(tape.nodes, data)]
+
+
+def test_an_in_process_engine_is_never_told_about_the_encoding_of_numbers():
+    firsts = first_culprits(ZeroTanh(), ["edge/tanh"])
+    assert firsts, "tanh(-0.0) = +0.0 passed"
+    for line in firsts.values():
+        assert "forward of 'tanh'" in line and "zero sign" in line, line
+        assert "encoding" not in line and "writes -0.0" not in line and "SPEC section 7" not in line, line
+
+
+class LosesLeafSigns(Planted):
+    def run(self, graph):
+        out = super().run(graph)
+        return Replay([0.0 if x == 0.0 else x for x in out.data], out.grad)
+
+
+def test_an_in_process_engine_that_changes_a_leaf_is_the_engines_fault_not_an_encoding():
+    for line in first_culprits(LosesLeafSigns(), ["edge/mul"]).values():
+        assert line.split(": ", 1)[1].startswith(ENG) and "zero sign lost" in line, line
+        assert "encoding" not in line and "SPEC section 7" not in line, line
+
+
+def test_the_zero_sign_hint_for_ports_names_no_single_language():
+    from parity.diagnose import LINE_PROTOCOL, echo_fault
+
+    text = echo_fault(-0.0, 0.0, LINE_PROTOCOL)
+    assert "written with its sign" in text and "JavaScript" not in text and "JSON.stringify" not in text
