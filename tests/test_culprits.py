@@ -6,13 +6,16 @@ Planted: the walk and the sum of backward() (tests/planted.py: an engine written
 (tests/wrong_orders.py, and micrograd 0.1.0's own set-ordered walk), storage and output of numbers, and ops.
 """
 
+import os
 import re
+import sys
 
 import pytest
 
 from parity.catalogue import CATALOGUE
 from parity.compare import DEFAULT
 from parity.engines import Engine, Graph, Replay, replay_tape, started
+from parity.engines.port_engine import Port
 from parity.harness import GraphResult, Run
 from parity.tape import Tape
 
@@ -190,6 +193,7 @@ class MicrogradSetOrder(Engine):
         return Replay([float(v.data) for v in vals], [float(v.grad) for v in vals])
 
 
+@pytest.mark.usefixtures("torch")
 def test_micrograd_summing_in_its_own_set_order_is_named_summation_order_first_in_every_failing_entry():
     ref = started("torch")
     entries = [n for n, e in CATALOGUE.items() if e.level != "edge" and e.kind != "training"]
@@ -238,3 +242,53 @@ def test_the_zero_sign_hint_for_ports_names_no_single_language():
 
     text = echo_fault(-0.0, 0.0, LINE_PROTOCOL)
     assert "written with its sign" in text and "JavaScript" not in text and "JSON.stringify" not in text
+
+
+# --- the same bugs in a Python port (examples/port_template/port.py, over the line protocol) ------------------------
+
+TEMPLATE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples", "port_template",
+                        "port.py")
+PORT_BUGS = {  # bug: (the template's line, the planted line, what the first culprit must say)
+    ".grad added to +0.0": ("        n.grad = n.grad + g if n.grad else g", "        n.grad = n.grad + g",
+                            EXPECTED["grad added to +0.0"]),
+    "leaves get none": ("        n.grad = n.grad + g if n.grad else g",
+                        "        n.grad = (n.grad + g if n.grad else g) if n.op else 0.0", EXPECTED["leaves get none"]),
+    "sum from +0.0": ("upstream[id(x)] = upstream[id(x)] + gx if id(x) in upstream else gx",
+                      "upstream[id(x)] = upstream.get(id(x), 0.0) + gx", EXPECTED["sum from +0.0"]),
+    "= instead of +=": ("upstream[id(x)] = upstream[id(x)] + gx if id(x) in upstream else gx",
+                        "upstream[id(x)] = gx", EXPECTED["= instead of +="]),
+    "float32": ("    return x\n", "    import struct\n    return struct.unpack('<f', struct.pack('<f', x))[0]\n",
+                EXPECTED["float32"]),
+    "saturating output": ('        return "inf" if x > 0 else "-inf"',
+                          "        return 9223372036854775807 if x > 0 else -9223372036854775808",
+                          EXPECTED["saturating output"]),
+    "no op gradients": ('"grad": [num(n.grad) for n in graph]', '"grad": [num(n.grad) if n.op is None else "nan" '
+                        'for n in graph]', EXPECTED["no op gradients"]),
+    "mul backward": ("lambda g, out, a, b: [g * b, g * a]", "lambda g, out, a, b: [g * b, -g * a]",
+                     EXPECTED["mul backward"]),
+}
+PORT_ENTRIES = ["seed/L_graph", "seed/chain_rule/reuse_b_add", "seed/chain_rule/reuse_b_mul", "edge/mul", "edge/add",
+                "pins/accumulation_order"]
+
+
+def planted_port(tmp_path, bug):
+    old, new, _ = PORT_BUGS[bug]
+    source = open(TEMPLATE).read()
+    assert old in source, old
+    path = tmp_path / f"port_{re.sub(r'[^a-z0-9]+', '_', bug)}.py"
+    path.write_text(source.replace(old, new))
+    return Port([sys.executable, str(path)])
+
+
+def test_bugs_planted_in_a_python_port_are_named_first(tmp_path):
+    missed = {}
+    for bug, (_, _, want) in PORT_BUGS.items():
+        port = planted_port(tmp_path, bug)
+        try:
+            firsts = first_culprits(port, PORT_ENTRIES)
+        finally:
+            port.close()
+        wrong = {e: line for e, line in firsts.items() if not names(line, want)}
+        if wrong or not firsts:
+            missed[bug] = next(iter(wrong.values()), "not caught")
+    assert not missed, "\n".join(f"- {bug}: {why}" for bug, why in missed.items())
