@@ -8,14 +8,15 @@ import struct
 from collections import defaultdict
 
 from .compare import same_bits
-from .walks import TORCH, named_walks, orders_of
+from .walks import SHORT, TORCH, named_walks, orders_of
 
 ECHO_WEIGHT = 10 ** 6  # an input not echoed explains everything downstream of it: it ranks before any op
 ZERO_SIGN_LOST = "zero sign lost"
 ONLY_ZERO_SIGN = "only its zero sign differs"
 IN_PROCESS, LINE_PROTOCOL = "in-process", "line protocol"  # how the candidate is reached (Engine.route)
 ACCUMULATION = "gradient accumulation"
-ORDER_KEY = ACCUMULATION + "/order"  # Evidence's key of a sum in another order (faults of the walk: ACCUMULATION/...)
+ORDER_KEY = ACCUMULATION + "/order"
+STRUCTURAL = {f"{ACCUMULATION}/{k}" for k in ("early", "once", "outside", "leaves", "skip")}  # Evidence's key of a sum in another order (faults of the walk: ACCUMULATION/...)
 ENGINE_KIND = "the engine"  # its storage or output of numbers: no op, no walk
 DEEP_NODES = 20000  # graphs up to this size have their walk replayed in its usual wrong ways
 
@@ -34,7 +35,7 @@ def diagnose(tape, mismatches, limit=3):
     backward_suspects. When no op node is a suspect, the error is in how contributions
     over several paths were summed.
     """
-    return [text for _, _, text in culprits(tape, mismatches)[:limit]]
+    return list(dict.fromkeys(text for _, _, text in culprits(tape, mismatches)))[:limit]
 
 
 def culprits(tape, mismatches, replays=None, route=IN_PROCESS):
@@ -79,10 +80,9 @@ def _culprits(tape, mismatches, replays=None, route=IN_PROCESS):
         if walk and walk[0][0] != ORDER_KEY:  # a small graph: one op's backward may give the same gradients
             top = backward_suspects(tape, bad_grad)[:1]
             if top and top[0].op != "select" and -top[0].key[0] == len(bad_grad):
-                op, w, text = walk[0]
-                walk[0] = (op, w, f"{text} (this graph cannot tell it from the backward of '{top[0].op}' at node "
-                                  f"{tape.name_of(top[0].node)})")
-                walk.append((top[0].op, -top[0].key[0], f"backward of '{top[0].op}' at node "
+                tie = f" (this graph cannot tell it from the backward of '{top[0].op}' at node {tape.name_of(top[0].node)})"
+                walk = [(op, w, text + tie) for op, w, text in walk]
+                walk.append((top[0].op, -top[0].key[0] - 0.5, f"backward of '{top[0].op}' at node "
                                                         f"{tape.name_of(top[0].node)}: its grad agrees, the grad it "
                                                         f"sends to {tape.name_of(top[0].wrong_inputs[0])} does not"))
         if walk:
@@ -160,10 +160,11 @@ def walk_faults(tape, bad_grad, cand, ref):
                     f"(every share agrees; the sums differ by rounding only; torch sums in decreasing creation "
                     f"order, a's share before b's: SPEC section 3)")
         out.append((f"{ACCUMULATION}/{key}", len(bad_grad), f"gradient accumulation at node {tape.name_of(node)}: {text}"))
-    if len(out) > 1:  # the same gradients from several faults: the first says which others this graph allows
+    if len(out) > 1:  # the same gradients from several faults: the line names the others this graph allows
         op, w, text = out[0]
-        others = "; ".join(t.split(": ", 1)[1] for _, _, t in out[1:])
-        out[0] = (op, w, f"{text} (this graph cannot tell it from: {others})")
+        others = "; ".join(SHORT[o.split("/", 1)[1]] for o, _, _ in out[1:])
+        text = f"{text} (this graph cannot tell it from: {others})"
+        out = [(o, w, text) for o, w, _ in out]  # one line, under each fault's key
     return out
 
 
@@ -407,9 +408,9 @@ class Evidence:
             self.seen.append((op, graph, text))
 
     def lines(self, limit=5):
-        # a sum in another order ranks after any other fault of the walk seen (it may be that fault's side effect)
-        faults = any(op.startswith(ACCUMULATION + "/") and op != ORDER_KEY and self.weight[op] > 0
-                     for op, _, _ in self.seen)
+        # a sum in another order ranks after a fault of the walk's structure seen (it may be that fault's side
+        # effect: a breadth-first walk is only another order where it happens to visit nodes after their consumers)
+        faults = any(op in STRUCTURAL and self.weight[op] > 0 for op, _, _ in self.seen)
         order = sorted(range(len(self.seen)),
                        key=lambda k: (faults and self.seen[k][0] == ORDER_KEY, -self.weight[self.seen[k][0]], k))
         out, echoed = [], {}

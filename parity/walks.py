@@ -195,6 +195,19 @@ def _orders(w):
         w.pull(_by_position(w.topological(deque.pop, lambda node: node.inputs[::-1])))
 
 
+SHORT = {  # each fault in a few words, for naming the others a graph cannot tell it from
+    "start": "the sum started at +0.0",
+    "last": "only the last contribution kept (= instead of +=)",
+    "restart": "the sum restarted at a zero",
+    "added": "a node's .grad is its upstream sum added to +0.0",
+    "leaves": "leaves did not receive a gradient",
+    "skip": "a node whose gradient is zero sent nothing",
+    "early": "nodes processed in increasing creation order",
+    "once": "a node sent its gradient before all its consumers had sent theirs",
+    "outside": "a node outside the output's graph sent gradient",
+}
+
+
 def _faults(w):
     """(key, description, gradients) of the usual faults of a backward walk, the likelier first where two give
     the same gradients."""
