@@ -19,6 +19,7 @@ ORDER_KEY = ACCUMULATION + "/order"
 STRUCTURAL = {f"{ACCUMULATION}/{k}" for k in ("early", "once", "outside", "leaves", "skip")}  # Evidence's key of a sum in another order (faults of the walk: ACCUMULATION/...)
 ENGINE_KIND = "the engine"  # its storage or output of numbers: no op, no walk
 DEEP_NODES = 20000  # graphs up to this size have their walk replayed in its usual wrong ways
+DEEP_BUDGET = 200000  # ... and up to this many nodes in all per entry (Evidence), so a failing run stays quick
 
 
 def _sign_hint(route):
@@ -38,10 +39,10 @@ def diagnose(tape, mismatches, limit=3):
     return list(dict.fromkeys(text for _, _, text in culprits(tape, mismatches)))[:limit]
 
 
-def culprits(tape, mismatches, replays=None, route=IN_PROCESS):
-    """See _culprits. Over the line protocol, where every disagreement is a +0.0 for a -0.0, each line says that
+def culprits(tape, mismatches, replays=None, route=IN_PROCESS, deep=True):
+    """See _culprits (deep: whether the walk may be replayed in its usual wrong ways). Over the line protocol, where every disagreement is a +0.0 for a -0.0, each line says that
     the port's encoding may be why (and Evidence drops them in a run whose leaves lose their zero signs)."""
-    found = _culprits(tape, mismatches, replays, route)
+    found = _culprits(tape, mismatches, replays, route, deep)
     if route == LINE_PROTOCOL and mismatches and all(
             m.value == m.reference == 0.0 and math.copysign(1.0, m.value) > 0 for m in mismatches):
         hint = _sign_hint(route)
@@ -50,7 +51,7 @@ def culprits(tape, mismatches, replays=None, route=IN_PROCESS):
     return found
 
 
-def _culprits(tape, mismatches, replays=None, route=IN_PROCESS):
+def _culprits(tape, mismatches, replays=None, route=IN_PROCESS, deep=True):
     """[(op name, weight, text)], most likely first; weight is the number of disagreeing nodes the op explains
     in this graph (Evidence adds weights up over a run's graphs). The op is ACCUMULATION for backward() itself,
     ENGINE_KIND for the engine's storage or output of numbers, and "" when a leaf did not come back as it was sent
@@ -76,7 +77,7 @@ def _culprits(tape, mismatches, replays=None, route=IN_PROCESS):
                                               f"outside the output's graph received a gradient (backward() did not "
                                               f"start from the output, #{tape.output}, which does not depend on it)")]
     if replays is not None and not bad_data and bad_grad:
-        walk = walk_faults(tape, bad_grad, *replays)
+        walk = walk_faults(tape, bad_grad, *replays) if deep else []
         if walk and walk[0][0] != ORDER_KEY:  # a small graph: one op's backward may give the same gradients
             top = backward_suspects(tape, bad_grad)[:1]
             if top and top[0].op != "select" and -top[0].key[0] == len(bad_grad):
@@ -193,7 +194,13 @@ def accumulation(tape, bad_grad, cand, ref):
         x = cand.grad[j]
         if _bits(_sum(shares)) == _bits(x):
             continue  # its sum is right: wrong only by what it received
-        kind, how, strong = _explain(x, ref.grad[j], shares, [tape.nodes[c] for c, _ in cons])
+        early = [w.shares(c, 0.0)[k] for c, k in cons]  # had each consumer sent before it had its gradient
+        if list(map(_bits, early)) != list(map(_bits, shares)) and _bits(x) in (_bits(_sum(early)),
+                                                                               _bits(_sum(early, False))):
+            kind, how, strong = "once", ("a node sent its gradient before all its consumers had sent theirs (the "
+                                         "shares it received were computed from a zero gradient)"), True
+        else:
+            kind, how, strong = _explain(x, ref.grad[j], shares, [tape.nodes[c] for c, _ in cons])
         if kind == "order":
             names = {name for name, key in orders
                      if _bits(_sum([w.shares(c, cand.grad[c])[k] for c, k in sorted(cons, key=key)])) == _bits(x)}
@@ -394,11 +401,15 @@ class Evidence:
     PER_GRAPH = 3
 
     def __init__(self):
+        self.budget = DEEP_BUDGET  # nodes whose walk may still be replayed (walk_faults)
         self.weight = defaultdict(int)
         self.seen = []  # (op, graph, text), in order
 
     def add(self, graph, tape, mismatches, replays=None, route=IN_PROCESS):
-        found = culprits(tape, mismatches, replays, route)
+        deep = self.budget >= len(tape.nodes)
+        if deep and replays is not None:
+            self.budget -= len(tape.nodes)
+        found = culprits(tape, mismatches, replays, route, deep)
         best = {}
         for op, w, _ in found:
             best[op] = max(best.get(op, 0), w)
