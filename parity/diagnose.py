@@ -77,22 +77,14 @@ def _culprits(tape, mismatches, replays=None, route=IN_PROCESS, deep=True):
                                               f"outside the output's graph received a gradient (backward() did not "
                                               f"start from the output, #{tape.output}, which does not depend on it)")]
     if replays is not None and not bad_data and bad_grad:
-        walk = walk_faults(tape, bad_grad, *replays) if deep else []
-        if walk and walk[0][0] != ORDER_KEY:  # a small graph: one op's backward may give the same gradients
-            top = backward_suspects(tape, bad_grad)[:1]
-            if top and top[0].op != "select" and -top[0].key[0] == len(bad_grad):
-                tie = f" (this graph cannot tell it from the backward of '{top[0].op}' at node {tape.name_of(top[0].node)})"
-                walk = [(op, w, text + tie) for op, w, text in walk]
-                walk.append((top[0].op, -top[0].key[0] - 0.5, f"backward of '{top[0].op}' at node "
-                                                        f"{tape.name_of(top[0].node)}: its grad agrees, the grad it "
-                                                        f"sends to {tape.name_of(top[0].wrong_inputs[0])} does not"))
+        walk = _tie_with_op(tape, bad_grad, walk_faults(tape, bad_grad, *replays) if deep else [])
         if walk:
             return walk
     weak = []
     if replays is not None and not bad_data and bad_grad:
         found, weak = accumulation(tape, bad_grad, *replays)
         if found:
-            return found
+            return _tie_with_op(tape, bad_grad, found)
     for i in sorted(bad_data):
         n = tape.nodes[i]
         if n.op is not None and not (set(n.inputs) & bad_data):
@@ -144,6 +136,22 @@ def _depended_on(tape):
 
 def _bits(x):
     return b"nan" if x != x else struct.pack("<d", x)
+
+
+def _tie_with_op(tape, bad_grad, lines):
+    """Faults of backward() found in a graph where one op's backward explains every wrong gradient as well (a
+    small graph: a leaf given 0 by a walk that sent too early, or by an op that drops its share): each line
+    names that op too, and the op's own line follows, ranked just after."""
+    if not lines or lines[0][0] == ORDER_KEY:
+        return lines
+    top = backward_suspects(tape, bad_grad)[:1]
+    if not top or top[0].op == "select" or -top[0].key[0] != len(bad_grad):
+        return lines
+    s = top[0]
+    tie = f" (this graph cannot tell it from the backward of '{s.op}' at node {tape.name_of(s.node)})"
+    return [(op, w, text + tie) for op, w, text in lines] + [
+        (s.op, len(bad_grad) - 0.5, f"backward of '{s.op}' at node {tape.name_of(s.node)}: its grad agrees, the grad "
+                                    f"it sends to {tape.name_of(s.wrong_inputs[0])} does not")]
 
 
 def walk_faults(tape, bad_grad, cand, ref):
