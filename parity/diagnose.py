@@ -1,6 +1,16 @@
-"""Naming the likely culprit of a disagreement: the op whose forward or backward went wrong, backward()
-itself (how a node's contributions were summed), or, when a leaf comes back other than it was sent, no op
-at all: the engine's encoding of numbers."""
+"""Naming the likely culprit of a disagreement, the real cause first. Each line reads
+`ENTRY [case]: KIND at node #N (...): detail`, KIND one of:
+
+- `forward of 'OP'`, `backward of 'OP'`: the op whose forward or backward went wrong;
+- `gradient accumulation`: backward() itself, the detail says how: the walk is replayed in its usual ways,
+  right and wrong (parity/walks.py), and each wrong gradient recomputed share by share from its consumers'
+  own values (summed in another order and which, started at +0.0, `=` instead of `+=`, a share missing,
+  a node that sent too early, from outside the output's graph, leaves given nothing, stale, ...);
+- `the encoding of numbers` (line-protocol ports only): a leaf came back other than it was sent;
+- `the engine`: its storage or output of numbers (float32, a saturating integer conversion, no gradient kept
+  on op nodes), or an in-process engine that changed a leaf.
+
+Nothing here names an engine: what may be hinted depends only on the candidate's route (Engine.route)."""
 
 import itertools
 import math
@@ -15,8 +25,8 @@ ZERO_SIGN_LOST = "zero sign lost"
 ONLY_ZERO_SIGN = "only its zero sign differs"
 IN_PROCESS, LINE_PROTOCOL = "in-process", "line protocol"  # how the candidate is reached (Engine.route)
 ACCUMULATION = "gradient accumulation"
-ORDER_KEY = ACCUMULATION + "/order"
-STRUCTURAL = {f"{ACCUMULATION}/{k}" for k in ("early", "once", "outside", "leaves", "skip")}  # Evidence's key of a sum in another order (faults of the walk: ACCUMULATION/...)
+ORDER_KEY = ACCUMULATION + "/order"  # Evidence's key of a sum in another order (a fault of the walk: ACCUMULATION/...)
+STRUCTURAL = {f"{ACCUMULATION}/{k}" for k in ("early", "once", "outside", "leaves", "skip")}  # faults of the walk's path
 ENGINE_KIND = "the engine"  # its storage or output of numbers: no op, no walk
 DEEP_NODES = 20000  # graphs up to this size have their walk replayed in its usual wrong ways
 DEEP_BUDGET = 200000  # ... and up to this many nodes in all per entry (Evidence), so a failing run stays quick
