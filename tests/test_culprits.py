@@ -9,6 +9,7 @@ Planted: the walk and the sum of backward() (tests/planted.py: an engine written
 import os
 import re
 import sys
+import warnings
 
 import pytest
 
@@ -127,8 +128,11 @@ def test_the_first_culprit_names_the_planted_bug_for_at_least_95_percent_of_them
     missed = misses(engines)
     named = len(engines) - len(missed)
     assert len(engines) >= 20
-    assert named >= 0.95 * len(engines), f"named {named} of {len(engines)}; missed:\n" + "\n".join(
+    report = f"named {named} of {len(engines)} planted bugs first; missed:\n" + "\n".join(
         f"- {bug}: {why}" for bug, why in missed.items())
+    assert named >= 0.95 * len(engines), report
+    if missed:  # within the 95 %: still say which (pytest's warnings summary)
+        warnings.warn(report)
 
 
 def test_the_planted_engine_without_a_bug_agrees_with_torch_everywhere():
