@@ -111,6 +111,41 @@ class Mismatch:
     reference_name: str = "reference"
     engine_name: str = "engine"
     rule: str = ""  # how it was compared: "bit for bit", "within 4 ulps", ...
+    allowed: float = 0.0  # the largest |value - reference| its check allows (0: bit for bit)
+
+    @property
+    def check(self):
+        """Which check failed: the reference's name ("torch"), "own values" (the spec on the candidate's own
+        values), "backward twice" or "finite differences"."""
+        if self.quantity.endswith("(from its own inputs)") or self.quantity.endswith("(from its own values)"):
+            return "own values"
+        if self.quantity.startswith("grad after"):
+            return "backward twice"
+        if self.reference_name == "finite differences":
+            return "finite differences"
+        return self.reference_name
+
+    @property
+    def kind(self):
+        """How the two differ, in one word: "sign" (zeros of opposite sign), "nan" (one is nan), "inf" (an
+        infinity against another value), or "value" (two finite numbers)."""
+        x, y = self.value, self.reference
+        if x == 0.0 and y == 0.0:
+            return "sign"
+        if x != x or y != y:
+            return "nan"
+        if math.isinf(x) or math.isinf(y):
+            return "inf"
+        return "value"
+
+    @property
+    def ratio(self):
+        """|value - reference| as a fraction of what its check allows: inf for a bit-for-bit miss or for a
+        difference that is not a finite number (nan, infinities, a zero's sign); always above 1 on a mismatch."""
+        if self.kind != "value":
+            return math.inf
+        d = abs(self.value - self.reference)
+        return d / self.allowed if self.allowed else math.inf
 
     @property
     def difference(self):
@@ -151,7 +186,8 @@ class Mismatch:
             "quantity": self.quantity, "engine": self.engine_name, "value": _j(self.value),
             "value_text": repr(self.value), "reference_name": self.reference_name,
             "reference": _j(self.reference), "reference_text": repr(self.reference),
-            "difference": _j(d), "how": self.how, "rule": self.rule,
+            "difference": _j(d), "how": self.how, "rule": self.rule, "check": self.check,
+            "of_allowed": _j(self.ratio),
         }
 
 

@@ -1,20 +1,41 @@
-"""Naming the likely culprit of a disagreement: the op whose forward or backward went wrong, backward()
-itself (how a node's contributions were summed), or, when a leaf comes back other than it was sent, no op
-at all: the engine's encoding of numbers."""
+"""Naming the likely culprit of a disagreement, the real cause first. Each line reads
+`ENTRY [case]: KIND at node #N (...): detail`, KIND one of:
+
+- `forward of 'OP'`, `backward of 'OP'`: the op whose forward or backward went wrong;
+- `gradient accumulation`: backward() itself, the detail says how: the walk is replayed in its usual ways,
+  right and wrong (parity/walks.py), and each wrong gradient recomputed share by share from its consumers'
+  own values (summed in another order and which, started at +0.0, `=` instead of `+=`, a share missing,
+  a node that sent too early, from outside the output's graph, leaves given nothing, stale, ...);
+- `the encoding of numbers` (line-protocol ports only): a leaf came back other than it was sent;
+- `the engine`: its storage or output of numbers (float32, a saturating integer conversion, no gradient kept
+  on op nodes), or an in-process engine that changed a leaf.
+
+Nothing here names an engine: what may be hinted depends only on the candidate's route (Engine.route)."""
 
 import itertools
 import math
 import struct
 from collections import defaultdict
 
-from micrograd_ref.ops import OPS
-
-from .formulas import ENGINE, compiled
-from .spec_eval import aliases
+from .compare import same_bits
+from .walks import SHORT, TORCH, named_walks, orders_of
 
 ECHO_WEIGHT = 10 ** 6  # an input not echoed explains everything downstream of it: it ranks before any op
 ZERO_SIGN_LOST = "zero sign lost"
 ONLY_ZERO_SIGN = "only its zero sign differs"
+IN_PROCESS, LINE_PROTOCOL = "in-process", "line protocol"  # how the candidate is reached (Engine.route)
+ACCUMULATION = "gradient accumulation"
+ORDER_KEY = ACCUMULATION + "/order"  # Evidence's key of a sum in another order (a fault of the walk: ACCUMULATION/...)
+STRUCTURAL = {f"{ACCUMULATION}/{k}" for k in ("early", "once", "outside", "leaves", "skip")}  # faults of the walk's path
+ENGINE_KIND = "the engine"  # its storage or output of numbers: no op, no walk
+DEEP_NODES = 20000  # graphs up to this size have their walk replayed in its usual wrong ways
+DEEP_BUDGET = 200000  # ... and up to this many nodes in all per entry (Evidence), so a failing run stays quick
+
+
+def _sign_hint(route):
+    if route != LINE_PROTOCOL:
+        return f" ({ONLY_ZERO_SIGN})"
+    return (f" ({ONLY_ZERO_SIGN}: if the port writes -0.0 as 0, it is its encoding of numbers, SPEC section 7)")
 
 
 def diagnose(tape, mismatches, limit=3):
@@ -25,40 +46,60 @@ def diagnose(tape, mismatches, limit=3):
     backward_suspects. When no op node is a suspect, the error is in how contributions
     over several paths were summed.
     """
-    return [text for _, _, text in culprits(tape, mismatches)[:limit]]
+    return list(dict.fromkeys(text for _, _, text in culprits(tape, mismatches)))[:limit]
 
 
-def culprits(tape, mismatches, replays=None):
+def culprits(tape, mismatches, replays=None, route=IN_PROCESS, deep=True):
+    """See _culprits (deep: whether the walk may be replayed in its usual wrong ways). Over the line protocol, where every disagreement is a +0.0 for a -0.0, each line says that
+    the port's encoding may be why (and Evidence drops them in a run whose leaves lose their zero signs)."""
+    found = _culprits(tape, mismatches, replays, route, deep)
+    if route == LINE_PROTOCOL and mismatches and all(
+            m.value == m.reference == 0.0 and math.copysign(1.0, m.value) > 0 for m in mismatches):
+        hint = _sign_hint(route)
+        found = [(op, w, text if ONLY_ZERO_SIGN in text or op in ("", ENGINE_KIND) else text + hint)
+                 for op, w, text in found]
+    return found
+
+
+def _culprits(tape, mismatches, replays=None, route=IN_PROCESS, deep=True):
     """[(op name, weight, text)], most likely first; weight is the number of disagreeing nodes the op explains
-    in this graph (Evidence adds weights up over a run's graphs). The op is ACCUMULATION for backward() itself
-    and "" when a leaf did not come back as it was sent (no op is blamed: see echo_faults). With replays
-    (candidate, reference), a wrong gradient whose consumers all agree is examined share by share."""
+    in this graph (Evidence adds weights up over a run's graphs). The op is ACCUMULATION for backward() itself,
+    ENGINE_KIND for the engine's storage or output of numbers, and "" when a leaf did not come back as it was sent
+    over the line protocol (no op is blamed: see echo_faults). With replays (candidate, reference), the walk
+    is replayed in its usual wrong ways and every wrong gradient is examined share by share. route is how
+    the candidate is reached (Engine.route): hints about writing numbers are for LINE_PROTOCOL only."""
     bad_data = {m.node for m in mismatches if m.quantity == "data"}
     bad_grad = {m.node for m in mismatches if m.quantity.startswith("grad")}
-    echo = echo_faults(tape, mismatches)
+    fault = engine_faults(tape, mismatches, replays)
+    if fault:
+        return [(ENGINE_KIND, ECHO_WEIGHT, fault)]
+    echo = echo_faults(tape, mismatches, route)
     if echo:
-        return [("", ECHO_WEIGHT, echo)]  # "": no op (the encoding of numbers)
+        return [("" if route == LINE_PROTOCOL else ENGINE_KIND, ECHO_WEIGHT, echo)]
     twice = [m for m in mismatches if m.quantity.startswith("grad after")]
     if twice and not bad_data and len(twice) == len(mismatches):
-        return [(ACCUMULATION, len(twice), f"gradient accumulation: the gradient is stale, carried over from an earlier "
-                                           f"call (a 2nd backward() at node {twice[0].node_name} does not add the "
-                                           f"same gradients again)")]
+        return [(f"{ACCUMULATION}/stale", len(twice), f"gradient accumulation at node {twice[0].node_name}: the gradient is "
+                                           f"stale, carried over from an earlier call (a 2nd backward() does not "
+                                           f"add the same gradients again)")]
     stray = sorted(i for i in bad_grad - _depended_on(tape) if replays is None or replays[0].grad[i] != 0.0)
     if stray and not bad_data:
-        return [(ACCUMULATION, len(bad_grad), f"gradient accumulation: backward() did not start from the output: "
-                                              f"node {tape.name_of(stray[0])}, which the output (#{tape.output}) does "
-                                              f"not depend on, received a gradient")]
+        return [(f"{ACCUMULATION}/outside", len(bad_grad), f"gradient accumulation at node {tape.name_of(stray[0])}: a node "
+                                              f"outside the output's graph received a gradient (backward() did not "
+                                              f"start from the output, #{tape.output}, which does not depend on it)")]
+    if replays is not None and not bad_data and bad_grad:
+        walk = _tie_with_op(tape, bad_grad, walk_faults(tape, bad_grad, *replays) if deep else [])
+        if walk:
+            return walk
     weak = []
     if replays is not None and not bad_data and bad_grad:
         found, weak = accumulation(tape, bad_grad, *replays)
         if found:
-            return found
+            return _tie_with_op(tape, bad_grad, found)
     for i in sorted(bad_data):
         n = tape.nodes[i]
         if n.op is not None and not (set(n.inputs) & bad_data):
             sign = [m for m in mismatches if m.node == i and m.quantity == "data" and m.value == m.reference == 0.0]
-            hint = (f" ({ONLY_ZERO_SIGN}: if the engine writes -0.0 as 0, it is the encoding of numbers, "
-                    "SPEC section 7)") if sign else ""
+            hint = _sign_hint(route) if sign else ""
             return [(n.op, len(bad_data), f"forward of '{n.op}' at node {tape.name_of(i)}: "
                                           f"its inputs agree, its output does not{hint}")]
     if bad_data:
@@ -74,8 +115,7 @@ def culprits(tape, mismatches, replays=None):
             continue
         wrong = [m for m in mismatches if m.node in s.wrong_inputs and m.quantity.startswith("grad")]
         sign = wrong and all(m.value == m.reference == 0.0 for m in wrong)
-        hint = (f" ({ONLY_ZERO_SIGN}: if the engine writes -0.0 as 0, it is the encoding of numbers, "
-                "SPEC section 7)") if sign else ""
+        hint = _sign_hint(route) if sign else ""
         out.append((n.op, -s.key[0], f"backward of '{n.op}' at node {tape.name_of(n.id)}: its grad agrees, "
                                      f"the grad it sends to {names} does not{hint}"))
     if suspects:  # another op with exactly the same evidence: this graph alone cannot tell them apart
@@ -87,12 +127,10 @@ def culprits(tape, mismatches, replays=None):
             out[0] = (op, w, text + f" (this graph cannot tell it from the backward of {also})")
     out += weak  # a share missing or counted twice: the accumulation's, or the op's that sent it (ranked after)
     if not out and bad_grad:
-        out.append((ACCUMULATION, len(bad_grad),
-                    "gradient accumulation: every op's grad agrees locally, yet sums over several paths do not"))
+        out.append((f"{ACCUMULATION}/paths", len(bad_grad),
+                    f"gradient accumulation at node {tape.name_of(max(bad_grad))}: every op's grad agrees locally, "
+                    f"yet sums over several paths do not"))
     return out
-
-
-ACCUMULATION = "gradient accumulation"
 
 
 def _depended_on(tape):
@@ -110,104 +148,264 @@ def _bits(x):
     return b"nan" if x != x else struct.pack("<d", x)
 
 
+def _tie_with_op(tape, bad_grad, lines):
+    """Faults of backward() found in a graph where one op's backward explains every wrong gradient as well (a
+    small graph: a leaf given 0 by a walk that sent too early, or by an op that drops its share): each line
+    names that op too, and the op's own line follows, ranked just after."""
+    if not lines or lines[0][0] == ORDER_KEY:
+        return lines
+    top = backward_suspects(tape, bad_grad)[:1]
+    if not top or top[0].op == "select" or -top[0].key[0] != len(bad_grad):
+        return lines
+    s = top[0]
+    tie = f" (this graph cannot tell it from the backward of '{s.op}' at node {tape.name_of(s.node)})"
+    return [(op, w, text + tie) for op, w, text in lines] + [
+        (s.op, len(bad_grad) - 0.5, f"backward of '{s.op}' at node {tape.name_of(s.node)}: its grad agrees, the grad "
+                                    f"it sends to {tape.name_of(s.wrong_inputs[0])} does not")]
+
+
+def walk_faults(tape, bad_grad, cand, ref):
+    """[(ACCUMULATION/key, weight, text)] of the usual walks, right or wrong (parity/walks.py), that replayed on
+    the candidate's own data give its every gradient bit for bit (several where this graph cannot tell them
+    apart: over a run's graphs, Evidence ranks the one that explains the most first)."""
+    if len(tape.nodes) > DEEP_NODES:
+        return []
+    out = []
+    for key, text in named_walks(tape, cand.data, cand.grad, same_bits):
+        leaves = sorted(i for i in bad_grad if tape.nodes[i].op is None)
+        node = leaves[0] if key == "leaves" and leaves else max(bad_grad)
+        if key == "order":
+            text = (f"contributions summed in another order: {text} gives the engine's every gradient bit for bit "
+                    f"(every share agrees; the sums differ by rounding only; torch sums in decreasing creation "
+                    f"order, a's share before b's: SPEC section 3)")
+        out.append((f"{ACCUMULATION}/{key}", len(bad_grad), f"gradient accumulation at node {tape.name_of(node)}: {text}"))
+    if len(out) > 1:  # the same gradients from several faults: the line names the others this graph allows
+        op, w, text = out[0]
+        others = "; ".join(SHORT[o.split("/", 1)[1]] for o, _, _ in out[1:])
+        text = f"{text} (this graph cannot tell it from: {others})"
+        out = [(o, w, text) for o, w, _ in out]  # one line, under each fault's key
+    return out
+
+
 def accumulation(tape, bad_grad, cand, ref):
-    """Wrong gradients of nodes whose consumers all agree (grad and data, theirs and their inputs'): the
-    shares are recomputed from the reference's values and the candidate's sum is matched against them.
-    Returns (lines, weak lines): summed in another order, started at +0.0, only the last share kept, or
-    stale are backward()'s own; a share missing or counted twice may as well be the sending op's."""
-    alias = aliases(tape, ref.data)
-    consumers = defaultdict(list)  # node -> [(consumer, position)] in the spec's order
-    for n in reversed(tape.nodes):
-        if n.op is not None and n.op != "select":
-            for k, j in enumerate(n.inputs):
-                consumers[alias[j]].append((n.id, k))
-    agree = lambda i: _bits(cand.grad[i]) == _bits(ref.grad[i]) and _bits(cand.data[i]) == _bits(ref.data[i])
+    """Every wrong gradient examined share by share, on the candidate's own values: each contribution it should
+    have received is recomputed from its consumers' own gradients and data, and its sum matched against them.
+    A node whose gradient is the spec's sum of those shares is wrong only by what it received. Returns (lines,
+    weak lines): summed in another order (every share agrees, the sums differ by rounding only), started at
+    +0.0, restarted at a zero, only the last share kept, a zero share not sent, or stale are backward()'s own;
+    a nonzero share missing or counted twice may as well be the sending op's, and an order explaining only some
+    of the wrong sums ranks after the ops (weak)."""
+    w, orders = orders_of(tape, cand.data)
+    explained, unexplained = {}, []  # node -> (kind, how, strong)
+    order_names = None  # the usual orders that reproduce every wrong sum so far
+    for j in sorted(bad_grad, reverse=True):
+        if w.alias[j] != j or j not in w.reached or j == w.root:
+            continue
+        cons = sorted((ck for ck in w.consumers[j] if ck[0] in w.reached), key=TORCH)
+        if not cons:
+            continue
+        try:
+            shares = [w.shares(c, cand.grad[c])[k] for c, k in cons]
+        except (ArithmeticError, ValueError):
+            unexplained.append(j)
+            continue
+        x = cand.grad[j]
+        if _bits(_sum(shares)) == _bits(x):
+            continue  # its sum is right: wrong only by what it received
+        early = [w.shares(c, 0.0)[k] for c, k in cons]  # had each consumer sent before it had its gradient
+        if list(map(_bits, early)) != list(map(_bits, shares)) and _bits(x) in (_bits(_sum(early)),
+                                                                               _bits(_sum(early, False))):
+            kind, how, strong = "once", ("a node sent its gradient before all its consumers had sent theirs (the "
+                                         "shares it received were computed from a zero gradient)"), True
+        else:
+            kind, how, strong = _explain(x, ref.grad[j], shares, [tape.nodes[c] for c, _ in cons])
+        if kind == "order":
+            names = {name for name, key in orders
+                     if _bits(_sum([w.shares(c, cand.grad[c])[k] for c, k in sorted(cons, key=key)])) == _bits(x)}
+            order_names = names if order_names is None else order_names & names
+        if kind:
+            explained[j] = (kind, how, strong)
+        else:
+            unexplained.append(j)
+    if not explained:
+        return [], []
+    orders_only = all(k == "order" for k, _, _ in explained.values())
     found, weak = [], []
-    for j in sorted(bad_grad):
-        if alias[j] != j or not consumers[j]:
+    if any(k == "order" for k, _, _ in explained.values()):
+        n = sum(k == "order" for k, _, _ in explained.values())
+        at = max(j for j, (k, _, _) in explained.items() if k == "order")
+        name = next((o for o, _ in orders if o in (order_names or ())), None)
+        which = (f"{name} reproduces every such sum" if name else
+                 "no usual order (creation order, reverse creation order, the depth-first post-order of the walk) "
+                 "reproduces every such sum: another order")
+        text = (f"gradient accumulation at node {tape.name_of(at)}: contributions summed in another order: every "
+                f"share agrees, the sums differ by rounding only ({n} sum{'s' if n > 1 else ''}); {which} (torch "
+                f"sums in decreasing creation order, a's share before b's: SPEC section 3)")
+        line = (f"{ACCUMULATION}/order", len(bad_grad) if orders_only else n, text)
+        (weak if unexplained else found).append(line)
+    seen = set()
+    for j in sorted(explained, reverse=True):
+        kind, how, strong = explained[j]
+        if kind in seen or kind == "order":
             continue
-        if not all(agree(c) and all(agree(i) for i in tape.nodes[c].inputs if i != j) for c, _ in consumers[j]):
-            continue
-        shares = []
-        for c, k in consumers[j]:
-            n = tape.nodes[c]
-            bwd = compiled(OPS[n.op], ENGINE)[1]
-            shares.append(bwd(ref.grad[c], ref.data[c], *(ref.data[i] for i in n.inputs), *n.params)[k])
-        how, strong = _explain(cand.grad[j], ref.grad[j], shares)
-        if how:
-            line = (ACCUMULATION, 1 if strong else 0,
-                    f"gradient accumulation at node {tape.name_of(j)}: {how} (its {len(shares)} "
-                    f"contribution{'s' if len(shares) > 1 else ''} recomputed from agreeing consumers)")
-            (found if strong else weak).append(line)
-    return [(op, len(found), text) for op, _, text in found], weak
+        seen.add(kind)
+        n = sum(k == kind for k, _, _ in explained.values())
+        more = f"; the same at {n - 1} more node{'s' if n > 2 else ''}" if n > 1 else ""
+        line = (f"{ACCUMULATION}/{kind}", n if strong else 0,
+                f"gradient accumulation at node {tape.name_of(j)}: {how} (its contributions recomputed from its "
+                f"consumers' own values{more})")
+        (found if strong else weak).append(line)
+    found.sort(key=lambda line: -line[1])
+    return found, weak
 
 
-def _sum(xs, first_as_is=True):
+def _sum(xs, first_as_is=True, combine=None):
     total = None if first_as_is else 0.0
     for x in xs:
-        total = x if total is None else total + x
+        total = x if total is None else (combine(total, x) if combine else total + x)
     return 0.0 if total is None else total
 
 
-def _explain(x, want, shares):
-    """(how x came from these shares, whether only backward() can have done it), or ("", False)."""
+def _restart(u, s):
+    return s if u == 0.0 else u + s
+
+
+EPS = 2.0 ** -53
+
+
+def _explain(x, want, shares, senders):
+    """(kind, how x came from these shares in words, whether only backward() can have done it), or ("", "", False).
+    senders: the consumer node of each share."""
     bx = _bits(x)
-    if _bits(_sum(shares, first_as_is=False)) == bx:
-        return "the sum started at +0.0 rather than the first contribution", True
+    zero_only = x == 0.0 and _sum(shares) == 0.0
+    if zero_only and _bits(_sum(shares, first_as_is=False)) == bx:
+        return "start", "the sum started at +0.0 rather than the first contribution taken as is (only zero signs differ)", True
+    if len(shares) > 1 and _bits(_sum(shares, combine=_restart)) == bx:
+        return "restart", ("the sum restarted at a zero partial sum: when the running sum was 0, the next contribution "
+                           "replaced it rather than being added (only zero signs differ)"), True
+    for k, s in enumerate(shares):
+        if (s == 0.0 or s != s) and _bits(_sum(shares[:k] + shares[k + 1:])) == bx:
+            return "missing", (f"a share is missing: the zero share ({s!r}) of '{senders[k].op}' at node "
+                               f"#{senders[k].id} was not sent (a masked share must be sent as a zero, whose sign "
+                               f"counts)"), True
     if len(shares) < 2:
-        return "", False  # one contribution: a wrong one is the sending op's
+        return "", "", False  # one contribution: a wrong one is the sending op's
     if _bits(shares[-1]) == bx and _bits(_sum(shares)) != bx:
-        return "only the last contribution kept (= instead of +=)", True
-    if len(shares) <= 6:
-        for perm in itertools.permutations(shares):
-            if _bits(_sum(perm)) == bx:
-                return "contributions summed in another order", True
+        return "last", "only the last contribution kept (= instead of +=)", True
+    if math.isfinite(x) and not zero_only and all(math.isfinite(s) for s in shares):
+        exact = math.fsum(shares)
+        bound = 1.01 * (len(shares) - 1) * EPS * sum(abs(s) for s in shares) + 5e-324
+        if abs(x - exact) <= bound:
+            return "order", "contributions summed in another order", True
+        if len(shares) <= 6 and any(_bits(_sum(p)) == bx for p in itertools.permutations(shares)):
+            return "order", "contributions summed in another order", True
     if want == want and x == 2.0 * want and want != 0.0:
-        return "the gradient is stale, carried over from an earlier call (twice the right value)", True
+        return "stale", "the gradient is stale, carried over from an earlier call (twice the right value)", True
     for k in range(len(shares)):
         if _bits(_sum(shares[:k] + shares[k + 1:])) == bx:
-            return f"a share is missing (contribution {k + 1} of {len(shares)})", False
+            return "missing", (f"a share is missing (contribution {k + 1} of {len(shares)}, from "
+                               f"'{senders[k].op}' at node #{senders[k].id})"), False
         if _bits(_sum(shares + [shares[k]])) == bx:
-            return f"a share is counted twice (contribution {k + 1} of {len(shares)})", False
-    return "", False
+            return "twice", (f"a share is counted twice (contribution {k + 1} of {len(shares)}, from "
+                             f"'{senders[k].op}' at node #{senders[k].id})"), False
+    return "", "", False
 
 
-def echo_fault(sent, got):
+SATURATED = {2.0 ** 63: "2^63", -2.0 ** 63: "-2^63", 2.0 ** 64: "2^64", 2.0 ** 31: "2^31", 2.0 ** 31 - 1: "2^31 - 1",
+             -2.0 ** 31: "-2^31", 2.0 ** 32: "2^32", 2.0 ** 32 - 1: "2^32 - 1"}
+
+
+def _to_f32(x):
+    """x rounded to float32 (None when out of its range)."""
+    try:
+        return struct.unpack("<f", struct.pack("<f", x))[0]
+    except OverflowError:
+        return None
+
+
+def _f32(x):
+    """Whether x is a float32 value (its float32 rounding is itself)."""
+    return _to_f32(x) == x
+
+
+def engine_faults(tape, mismatches, replays=None):
+    """The text naming a fault of the engine's storage or output of numbers, or "": an integer conversion that
+    saturated, float32 storage, gradients missing on op nodes."""
+    for m in mismatches:
+        if m.value in SATURATED and m.value != m.reference and m.value == m.value:
+            bits = 64 if abs(m.value) >= 2.0 ** 63 else 32
+            return (f"{ENGINE_KIND} at node {m.node_name}: an integer conversion saturated on output: its "
+                    f"{m.quantity} is {m.value!r} ({SATURATED[m.value]}) where {m.reference_name} has "
+                    f"{m.reference!r} (a double written through a {bits}-bit integer)")
+    if replays is not None:
+        cand, ref = replays
+        pairs = list(zip(cand.data + cand.grad, ref.data + ref.grad))
+    else:
+        pairs = [(m.value, m.reference) for m in mismatches if m.quantity in ("data", "grad")]
+    finite = [x for x, _ in pairs if math.isfinite(x)]
+    rounded = [m for m in mismatches if m.quantity in ("data", "grad") and m.value != m.reference
+               and math.isfinite(m.reference) and m.value == _to_f32(m.reference)]
+    if finite and rounded and all(_f32(x) for x in finite):
+        m = rounded[0]
+        return (f"{ENGINE_KIND} at node {m.node_name}: stores float32: every value it returned equals its float32 "
+                f"rounding ({m.quantity} {m.value!r} where {m.reference_name} has {m.reference!r}, whose float32 "
+                f"rounding it is): store and compute in float64 (double)")
+    grads = [m for m in mismatches if m.quantity.startswith("grad")]
+    if grads and len(grads) == len(mismatches) and all(tape.nodes[m.node].op is not None for m in grads):
+        if replays is not None:
+            ops = [i for i in _depended_on(tape) if tape.nodes[i].op not in (None, "select") and i != tape.output]
+            missing = (ops and all(cand.grad[i] != cand.grad[i] for i in ops)
+                       and any(ref.grad[i] == ref.grad[i] for i in ops))
+        else:
+            missing = all(m.value != m.value and m.reference == m.reference for m in grads)
+        if missing:
+            return (f"{ENGINE_KIND} at node {grads[0].node_name}: gradients missing on op nodes: every op node's grad "
+                    f"is nan while the leaves' agree (keep the gradient of every node, not only of leaves: SPEC "
+                    f"section 3)")
+    return ""
+
+
+def echo_fault(sent, got, route=LINE_PROTOCOL):
     """How a leaf's value came back other than it was sent (None when it is the same double)."""
     if sent == got and math.copysign(1.0, sent) == math.copysign(1.0, got) or (sent != sent and got != got):
         return None
+    port = route == LINE_PROTOCOL
     if sent == 0.0 and got == 0.0:
-        return (f"{ZERO_SIGN_LOST}: -0.0 must be written with its sign (JavaScript's JSON.stringify(-0) writes 0; "
-                "SPEC section 7 says how to write -0.0)")
+        return (f"{ZERO_SIGN_LOST}: -0.0 must be written with its sign (a writer that prints it as 0, as some "
+                "JSON libraries and integer formats do, loses it; SPEC section 7 says how to write -0.0)" if port else
+                f"{ZERO_SIGN_LOST}: a leaf's data is the value it was given, -0.0 included (SPEC section 6)")
     if not (math.isfinite(sent) and math.isfinite(got)):
         return ('a special value changed: inf, -inf and nan travel as the strings "inf", "-inf", "nan" both ways '
-                "(SPEC section 7)")
+                "(SPEC section 7)" if port else "a special value changed (inf, -inf and nan are values like any other)")
     if abs(got - sent) <= 1e-6 * abs(sent):
         return ("rounded on output: write every double with enough digits to round-trip (the shortest "
-                "round-trip form, or 17 significant digits; SPEC section 7)")
+                "round-trip form, or 17 significant digits; SPEC section 7)" if port else
+                "rounded: the engine keeps fewer digits than a double")
     return "changed: a leaf's data is its \"value\", as sent (SPEC section 6)"
 
 
-def echo_faults(tape, mismatches):
+def echo_faults(tape, mismatches, route=LINE_PROTOCOL):
     """The text naming leaves whose data came back other than the runner sent them, or "" when all were echoed.
 
     A leaf's data is the value the runner sent; when an engine answers something else, the fault is in how
-    it reads or writes numbers, not in any op, so no op is blamed."""
+    it reads or writes numbers (over the line protocol: its encoding) or stores them, not in any op, so no op
+    is blamed."""
     found = []
     for m in mismatches:
         node = tape.nodes[m.node]
         if m.quantity != "data" or node.op is not None or node.data is None:
             continue
         for who, got in ((m.engine_name, m.value), (m.reference_name, m.reference)):
-            why = echo_fault(node.data, got)
+            why = echo_fault(node.data, got, route)
             if why:
-                found.append(f"{who} did not echo its inputs: leaf {tape.name_of(m.node)} was sent as {node.data!r} "
-                             f"and came back as {got!r}: {why}")
+                found.append((m.node_name, f"{who} did not echo its inputs: leaf {tape.name_of(m.node)} was sent as "
+                                           f"{node.data!r} and came back as {got!r}: {why}"))
     if not found:
         return ""
     n = len(found) - 1
     more = f" (and {n} more such lea{'ves' if n > 1 else 'f'})" if n else ""
-    return f"no op: {found[0]}{more}"
+    kind = "the encoding of numbers" if route == LINE_PROTOCOL else ENGINE_KIND
+    return f"{kind} at node {found[0][0]}: no op: {found[0][1]}{more}"
 
 
 class Evidence:
@@ -221,11 +419,15 @@ class Evidence:
     PER_GRAPH = 3
 
     def __init__(self):
+        self.budget = DEEP_BUDGET  # nodes whose walk may still be replayed (walk_faults)
         self.weight = defaultdict(int)
         self.seen = []  # (op, graph, text), in order
 
-    def add(self, graph, tape, mismatches, replays=None):
-        found = culprits(tape, mismatches, replays)
+    def add(self, graph, tape, mismatches, replays=None, route=IN_PROCESS):
+        deep = self.budget >= len(tape.nodes)
+        if deep and replays is not None:
+            self.budget -= len(tape.nodes)
+        found = culprits(tape, mismatches, replays, route, deep)
         best = {}
         for op, w, _ in found:
             best[op] = max(best.get(op, 0), w)
@@ -235,14 +437,18 @@ class Evidence:
             self.seen.append((op, graph, text))
 
     def lines(self, limit=5):
-        order = sorted(range(len(self.seen)), key=lambda k: (-self.weight[self.seen[k][0]], k))
+        # a sum in another order ranks after a fault of the walk's structure seen (it may be that fault's side
+        # effect: a breadth-first walk is only another order where it happens to visit nodes after their consumers)
+        faults = any(op in STRUCTURAL and self.weight[op] > 0 for op, _, _ in self.seen)
+        order = sorted(range(len(self.seen)),
+                       key=lambda k: (faults and self.seen[k][0] == ORDER_KEY, -self.weight[self.seen[k][0]], k))
         out, echoed = [], {}
-        signs_lost = any(op == "" and ZERO_SIGN_LOST in text for op, _, text in self.seen)
+        signs_lost = any(op in ("", ENGINE_KIND) and ZERO_SIGN_LOST in text for op, _, text in self.seen)
         for k in order:
             op, graph, text = self.seen[k]
             if signs_lost and ONLY_ZERO_SIGN in text:
                 continue  # an output that lost its zero sign, in a run whose leaves lose theirs: the same fault
-            if op == "":  # the same encoding fault in many graphs: one line, with the count
+            if op in ("", ENGINE_KIND):  # the same encoding or storage fault in many graphs: one line, with the count
                 if text in echoed:
                     echoed[text][1] += 1
                     continue

@@ -16,7 +16,7 @@ import struct
 import sys
 import time
 from array import array
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from micrograd_ref.ops import OPS, PRIMITIVES
 
@@ -201,10 +201,12 @@ def compare_replays(res, graph, eng, ref, tol, names, exact, level=None, leaves_
             t = tol if not flags[i] else EXACT
             if level is None:
                 ok, rule = agree(x, y, t, q), "bit for bit" if flags[i] else f"within {tol.describe(q)}"
+                allowed = t.bound(y, q) if math.isfinite(y) else 0.0
             else:
                 ok, rule = close(x, y, level, q) or (not flags[i] and agree(x, y, t, q)), f"within tolerance {level:g}"
+                allowed = level * max(abs(x), abs(y)) if math.isfinite(x) and math.isfinite(y) else 0.0
             if not ok:
-                out.append(Mismatch(graph.name, i, tape.name_of(i), q, x, y, names[1], names[0], rule))
+                out.append(Mismatch(graph.name, i, tape.name_of(i), q, x, y, names[1], names[0], rule, allowed))
             a, _ = errors(x, y)
             if a:
                 res.max_abs = max(res.max_abs, a)
@@ -224,6 +226,11 @@ def own_values(graph, eng, engine, level=None, leaves_only=False):
     def same(x, y, q):
         return same_bits(x, y) if level is None else close(x, y, level, q)
 
+    rule = "bit for bit" if level is None else f"within tolerance {level:g}"
+
+    def allowed(x, y):
+        return 0.0 if level is None or not (math.isfinite(x) and math.isfinite(y)) else level * max(abs(x), abs(y))
+
     if correctly_rounded.available():
         arithmetic, checkable = correctly_rounded.ARITHMETIC, frozenset(engine.correctly_rounded)
     else:  # no MPFR here: only what IEEE hardware rounds correctly can be checked
@@ -242,14 +249,14 @@ def own_values(graph, eng, engine, level=None, leaves_only=False):
             fwd = forwards[key] = compiled(op, arithmetic)[0] if rounds(op, n.params) <= checkable else None
         if fwd is not None and not same(data[n.id], want := fwd(*(data[i] for i in n.inputs), *n.params), "data"):
             out.append(Mismatch(graph.name, n.id, tape.name_of(n.id), "data (from its own inputs)", data[n.id], want,
-                                who, engine.name, "bit for bit"))
+                                who, engine.name, rule, allowed(data[n.id], want)))
     exact = derive(tape, checkable, data, own_data=True)
     grads = spec_eval.backward(tape, data, arithmetic)
     for i, (x, y) in enumerate(zip(eng.grad, grads)):
         if (x != y or x == 0.0) and exact.grad[i] and not same(x, y, "grad") \
                 and not (leaves_only and tape.nodes[i].op is not None):
             out.append(Mismatch(graph.name, i, tape.name_of(i), "grad (from its own values)", x, y, who, engine.name,
-                                "bit for bit"))
+                                rule, allowed(x, y)))
     return out
 
 
@@ -294,7 +301,8 @@ def _finite_differences(graph, eng, name):
             continue  # not smooth here (log of a negative, a pole): the oracle does not apply
         g = eng.grad[i]
         if not abs(g - fd) <= FD_ATOL + FD_RTOL * abs(fd):
-            out.append(Mismatch(graph.name, i, tape.name_of(i), "grad", g, fd, "finite differences", name))
+            out.append(Mismatch(graph.name, i, tape.name_of(i), "grad", g, fd, "finite differences", name,
+                                f"within abs {FD_ATOL:g} + rel {FD_RTOL:g}", FD_ATOL + FD_RTOL * abs(fd)))
     return out
 
 
@@ -406,7 +414,7 @@ class Run:
             if room > 0:
                 res.mismatches.extend(bad[:room])
             if len(res.evidence.seen) < 300:  # suspects ranked over every failing graph of the entry
-                res.evidence.add(graph.name, graph.tape, bad, replays)
+                res.evidence.add(graph.name, graph.tape, bad, replays, getattr(self.engine, "route", "in-process"))
                 res.suspects = res.varying[:1] + res.evidence.lines(5)
             if self.keep_failing and replays is not None and _worth_keeping(res.failing_tapes, bad):
                 eng, ref = (Replay(x.data, x.grad) for x in replays)  # without engine objects: sent between processes
@@ -502,8 +510,7 @@ def run_generated(examples, seed, engine=None, reference=None, run=None):
         tape, one = fail
         res.cases.append(CaseResult(f"{name} [minimal]", "FAIL", tuple(sorted({n.op for n in tape.nodes if n.op})),
                                     0, "shrunk"))
-        res.mismatches = [Mismatch(f"{name} [minimal]", m.node, m.node_name, m.quantity, m.value, m.reference,
-                                   m.reference_name, m.engine_name) for m in one.mismatches]
+        res.mismatches = [replace(m, graph=f"{name} [minimal]") for m in one.mismatches]
         res.n_mismatches = len(res.mismatches)
         res.suspects = one.suspects
         res.failing_tapes = [(f"{name} [minimal]", *rest) for _, *rest in one.failing_tapes]

@@ -38,19 +38,44 @@ def skipped_why(r):
     return "; ".join(parts)
 
 
+def failed_check(r):
+    """(check, max abs err, err/allowed) of a FAIL entry, measured by the check that failed it: the reference
+    ("torch"), the spec on the candidate's own values ("own values"), "finite differences" or "backward twice"
+    (the check of its first kept mismatch). The error is that check's own: the largest |value - expected| over
+    its mismatches, or a word when no difference is a finite number ("nan", "inf", "sign": zeros of opposite
+    sign); err/allowed is above 1 ("inf" for a bit-for-bit miss)."""
+    if not r.mismatches:
+        return "", "", ""
+    check = r.mismatches[0].check
+    mine = [m for m in r.mismatches if m.check == check]
+    finite = [abs(m.value - m.reference) for m in mine if m.kind == "value"]
+    if finite:
+        err = f"{max(finite):.2e}"
+    else:
+        err = next(k for k in ("nan", "inf", "sign") if any(m.kind == k for m in mine))
+    ratio = max(m.ratio for m in mine)
+    return check, err, ("inf" if math.isinf(ratio) else f"{ratio:.2g}")
+
+
 def table(results):
     """One row per entry: cases, nodes compared, the largest abs error and the largest error as a fraction of
-    what the entry's tolerance allows (1 = at the limit; 'exact' = bit for bit where exactness is required)."""
+    what the entry's tolerance allows (1 = at the limit; 'exact' = bit for bit where exactness is required).
+    A FAIL row is measured by the check that failed it, named in its result: `FAIL (vs torch)`, `FAIL (own
+    values)`, `FAIL (finite differences)`, `FAIL (backward twice)` (see failed_check)."""
     w = max([len(r.name) for r in results] + [5])
     lines = [f"{'graph':<{w}}  {'cases':>5}  {'nodes':>7}  {'max abs err':>11}  {'err/allowed':>11}  result",
              "-" * (w + 53)]
     for r in results:
         status = r.status
+        err, worst = f"{r.max_abs:.2e}", _worst(r)
         if status == "PASS" and r.count("SKIP"):
             status = f"PASS ({r.count('SKIP')} skipped: {skipped_why(r)})"
         elif status == "SKIP":
             status = f"SKIP ({skipped_why(r)})"
-        lines.append(f"{r.name:<{w}}  {len(r.cases):>5}  {r.nodes:>7}  {r.max_abs:>11.2e}  {_worst(r):>11}  {status}")
+        elif status == "FAIL" and r.mismatches:
+            check, err, worst = failed_check(r)
+            status = f"FAIL (vs {check})" if check == r.reference else f"FAIL ({check})"
+        lines.append(f"{r.name:<{w}}  {len(r.cases):>5}  {r.nodes:>7}  {err:>11}  {worst:>11}  {status}")
     return "\n".join(lines)
 
 
@@ -105,7 +130,49 @@ def count_table(rows, head):
     return "\n".join(lines)
 
 
-def failures(results, limit=20):
+_NUMBER = re.compile(r"-?(?:inf|nan|\d+(?:\.\d*)?(?:e[-+]?\d+)?)")
+
+
+def _number_class(token):
+    x = float(token)
+    if x != x:
+        return "nan"
+    if math.isinf(x):
+        return "±inf"
+    if x == 0.0:
+        return "-0" if token.startswith("-") else "0"
+    if abs(x) == 1.0:
+        return token[0] * (x < 0) + "1"
+    return "-x" if x < 0 else "x"
+
+
+def input_class(graph):
+    """The inputs of a case, by class: "pow(1, ±inf)" for "edge/pow [pow(1.0, -inf) g=2.0]" (numbers as 0, -0, 1,
+    -1, ±inf, nan, x or -x; the upstream gradient g left out); "" for a graph without a case."""
+    case = re.sub(r"\s*g=\S+$", "", graph.partition(" [")[2].rstrip("]"))
+    return _NUMBER.sub(lambda m: _number_class(m.group(0)), case)
+
+
+def mismatch_kind(m):
+    """What kind of failure a mismatch is: (check, quantity, op of the node, how they differ, the case's inputs
+    by class)."""
+    op = re.search(r"\((\w+)\)$", m.node_name)
+    return m.check, m.quantity, op.group(1) if op else "", m.kind, input_class(m.graph)
+
+
+def group_mismatches(mismatches):
+    """[(kind, [mismatches])]: the mismatches grouped by mismatch_kind, groups in the order first seen. The text
+    report shows the first of every group; an HTML report can show the same groups."""
+    groups = {}
+    for m in mismatches:
+        groups.setdefault(mismatch_kind(m), []).append(m)
+    return list(groups.items())
+
+
+def failures(results, limit=50):
+    """The disagreements of every failing entry: errors, the likely culprits, then one mismatch of every kind
+    (group_mismatches: the check, quantity, op, how the values differ and the case's inputs by class; at most
+    `limit` kinds), then the count of the rest."""
     lines = []
     for r in results:
         if r.ok:
@@ -117,10 +184,15 @@ def failures(results, limit=20):
             lines.append(f"{r.name}: ... and {len(errs) - 3} more")
         for sus in r.suspects:
             lines.append(f"likely culprit: {sus}")
-        for m in r.mismatches[:limit]:
-            lines.append(str(m))
-        if r.n_mismatches > limit:
-            lines.append(f"{r.name}: ... and {r.n_mismatches - limit} more mismatches")
+        groups = group_mismatches(r.mismatches)
+        for _, found in groups[:limit]:
+            lines.append(str(found[0]))
+        shown = min(len(groups), limit)
+        rest = r.n_mismatches - shown
+        if rest > 0:
+            kinds = f" of {len(groups) - shown} more kind{'s' if len(groups) - shown > 1 else ''} and the kinds above" \
+                if len(groups) > shown else " of the kinds above"
+            lines.append(f"{r.name}: ... and {rest} more mismatch{'es' if rest > 1 else ''}{kinds}")
     return "\n".join(lines)
 
 

@@ -19,6 +19,8 @@ line protocol and any Python adapter are all the same kind of thing. An engine
   an engine on a library that does not round them correctly (torch on MKL) says so;
 - may offer a cheaper mode for the benchmarks (``timing_run(graph, backward=True)``: replay and backward()
   without capturing every node's data and grad; default: ``run(graph)``, and no forward-only mode);
+- says how it is reached (``route``): ``"in-process"`` (the default) or ``"line protocol"`` (a port process);
+  the diagnosis gives hints about writing numbers as text to line-protocol engines only;
 - may ship a file of declared differences from torch (``differences``, see
   ``parity/expectations.py``): where the engine follows another framework's convention
   on purpose;
@@ -104,6 +106,7 @@ class Engine:
     promises = frozenset()
     differences = None  # path of the engine's declared differences from torch, or None
     grads = "all"  # "all": every node's grad is read; "leaves": only leaves keep gradients (op nodes' not compared)
+    route = "in-process"  # how the harness reaches it: "in-process" or "line protocol" (what the diagnosis may hint)
 
     def start(self):
         """Prepare to run (import a framework, start a process). Raise EngineUnavailable when impossible."""

@@ -13,7 +13,9 @@ request is that graph's error, named; the port is restarted for the next graph.
 
 import json
 import queue
+import re
 import shlex
+import signal
 import subprocess
 import threading
 import time
@@ -71,6 +73,8 @@ def numbers(answer, key, n):
 class Port(Engine):
     """``port:CMD``: CMD is split like a shell command line (no shell is run)."""
 
+    route = "line protocol"
+
     def __init__(self, cmd, timeout=30.0, name=None):
         self.cmd = shlex.split(cmd) if isinstance(cmd, str) else list(cmd)
         if not self.cmd:
@@ -95,7 +99,7 @@ class Port(Engine):
         except OSError as exc:
             raise EngineUnavailable(f"cannot run {shlex.join(self.cmd)}: {exc.strerror or exc}") from None
         self.lines = queue.Queue()
-        self.err = []
+        self.err = StderrLog()
         threading.Thread(target=_pump, args=(self.proc.stdout, self.lines), daemon=True).start()
         threading.Thread(target=_drain, args=(self.proc.stderr, self.err), daemon=True).start()
 
@@ -119,13 +123,15 @@ class Port(Engine):
                 code = self.proc.wait()
                 tail = self.stderr_tail()
                 self.proc = None
-                raise PortFailure(f"port exited with code {code}" + (f": {tail}" if tail else ""))
+                raise PortFailure(f"port exited with code {code}{_signal_name(code)}" + (f": {tail}" if tail else ""))
             if line.strip():
                 return line
 
     def stderr_tail(self, lines=5):
+        """The port's last stderr lines, after the line that names its error when that line came earlier (a
+        Java exception above a thousand stack frames): "NAMED ... | LAST | LINES"."""
         time.sleep(0.01)  # let the drain thread catch the last lines
-        return " | ".join(s.rstrip() for s in self.err[-lines:]).strip()
+        return stderr_excerpt(self.err, lines)
 
     def stop(self):
         if self.proc is not None:
@@ -276,10 +282,52 @@ def _pump(stream, q):
     q.put(None)
 
 
+# A line of stderr that names an error: an exception or error class, a panic, a failed assertion, a signal; not a
+# stack frame ("  at ...", "  File ...", "  #3 0x...").
+ERROR_LINE = re.compile(r"error|exception|panic|assert|signal|segmentation fault|abort|fatal|sig[a-z]{2,5}\b", re.I)
+FRAME = re.compile(r"^\s+(at |File |#\d+|\d+: )|^\s*\.\.\. \d+ more")
+
+
+class StderrLog(list):
+    """The last lines of a port's stderr (a list), plus the first and the latest lines that name an error."""
+
+    KEEP = 20
+
+    def __init__(self):
+        super().__init__()
+        self.named = []  # at most 2: the first line that names an error, and the latest one
+
+    def add(self, line):
+        if ERROR_LINE.search(line) and not FRAME.match(line):
+            self.named[1:] = [line]
+        self.append(line)
+        del self[:-self.KEEP]
+
+
+def stderr_excerpt(log, lines=5):
+    """The last `lines` lines of stderr, preceded by the lines that name the error when they are not among them."""
+    tail = [s.rstrip() for s in list(log)[-lines:]]
+    named = [s.rstrip() for s in getattr(log, "named", []) if s.rstrip() not in tail]
+    parts = named + (["..."] if named and len(log) > lines else []) + tail
+    return " | ".join(p for p in parts if p.strip()).strip()
+
+
+def _signal_name(code):
+    if code is None or code >= 0:
+        return ""
+    try:
+        return f" (signal {signal.Signals(-code).name})"
+    except ValueError:
+        return f" (signal {-code})"
+
+
 def _drain(stream, sink):
     try:
         for line in stream:
-            sink.append(line)
-            del sink[:-20]
+            if hasattr(sink, "add"):
+                sink.add(line)
+            else:
+                sink.append(line)
+                del sink[:-20]
     except (OSError, ValueError):
         pass
