@@ -12,6 +12,8 @@ import math
 import struct
 from dataclasses import dataclass
 
+from .kinds import FINITE_KINDS, difference_kind
+
 # Default bound: |engine - reference| <= ATOL + RTOL * |reference|.
 RTOL = 1e-12
 ATOL = 1e-12
@@ -127,22 +129,15 @@ class Mismatch:
 
     @property
     def kind(self):
-        """How the two differ, in one word: "sign" (zeros of opposite sign), "nan" (one is nan), "inf" (an
-        infinity against another value), or "value" (two finite numbers)."""
-        x, y = self.value, self.reference
-        if x == 0.0 and y == 0.0:
-            return "sign"
-        if x != x or y != y:
-            return "nan"
-        if math.isinf(x) or math.isinf(y):
-            return "inf"
-        return "value"
+        """How the two differ, in one word (kinds.difference_kind, the one classifier every report uses):
+        "zero sign", "nan", "inf", "ulps" (finite, a rounding apart) or "other" (finite, farther)."""
+        return difference_kind(self.value, self.reference)
 
     @property
     def ratio(self):
         """|value - reference| as a fraction of what its check allows: inf for a bit-for-bit miss or for a
         difference that is not a finite number (nan, infinities, a zero's sign); always above 1 on a mismatch."""
-        if self.kind != "value":
+        if self.kind not in FINITE_KINDS:
             return math.inf
         d = abs(self.value - self.reference)
         return d / self.allowed if self.allowed else math.inf

@@ -25,6 +25,7 @@ ZERO_SIGN_LOST = "zero sign lost"
 ONLY_ZERO_SIGN = "only its zero sign differs"
 IN_PROCESS, LINE_PROTOCOL = "in-process", "line protocol"  # how the candidate is reached (Engine.route)
 ACCUMULATION = "gradient accumulation"
+ORDER_TEXT = "contributions summed in another order"  # the words of every culprit line naming the order
 ORDER_KEY = ACCUMULATION + "/order"  # Evidence's key of a sum in another order (a fault of the walk: ACCUMULATION/...)
 STRUCTURAL = {f"{ACCUMULATION}/{k}" for k in ("early", "once", "outside", "leaves", "skip")}  # faults of the walk's path
 ENGINE_KIND = "the engine"  # its storage or output of numbers: no op, no walk
@@ -175,7 +176,7 @@ def walk_faults(tape, bad_grad, cand, ref):
         leaves = sorted(i for i in bad_grad if tape.nodes[i].op is None)
         node = leaves[0] if key == "leaves" and leaves else max(bad_grad)
         if key == "order":
-            text = (f"contributions summed in another order: {text} gives the engine's every gradient bit for bit "
+            text = (f"{ORDER_TEXT}: {text} gives the engine's every gradient bit for bit "
                     f"(every share agrees; the sums differ by rounding only; torch sums in decreasing creation "
                     f"order, a's share before b's: SPEC section 3)")
         out.append((f"{ACCUMULATION}/{key}", len(bad_grad), f"gradient accumulation at node {tape.name_of(node)}: {text}"))
@@ -238,7 +239,7 @@ def accumulation(tape, bad_grad, cand, ref):
         which = (f"{name} reproduces every such sum" if name else
                  "no usual order (creation order, reverse creation order, the depth-first post-order of the walk) "
                  "reproduces every such sum: another order")
-        text = (f"gradient accumulation at node {tape.name_of(at)}: contributions summed in another order: every "
+        text = (f"gradient accumulation at node {tape.name_of(at)}: {ORDER_TEXT}: every "
                 f"share agrees, the sums differ by rounding only ({n} sum{'s' if n > 1 else ''}); {which} (torch "
                 f"sums in decreasing creation order, a's share before b's: SPEC section 3)")
         line = (f"{ACCUMULATION}/order", len(bad_grad) if orders_only else n, text)
@@ -296,9 +297,9 @@ def _explain(x, want, shares, senders):
         exact = math.fsum(shares)
         bound = 1.01 * (len(shares) - 1) * EPS * sum(abs(s) for s in shares) + 5e-324
         if abs(x - exact) <= bound:
-            return "order", "contributions summed in another order", True
+            return "order", ORDER_TEXT, True
         if len(shares) <= 6 and any(_bits(_sum(p)) == bx for p in itertools.permutations(shares)):
-            return "order", "contributions summed in another order", True
+            return "order", ORDER_TEXT, True
     if want == want and x == 2.0 * want and want != 0.0:
         return "stale", "the gradient is stale, carried over from an earlier call (twice the right value)", True
     for k in range(len(shares)):

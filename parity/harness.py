@@ -25,7 +25,7 @@ from .formulas import ENGINE, compiled, rounds
 from .catalogue import TRAINING, build_tape, cases_of, sgd, trained_weights
 from .answers import BadAnswer, checked
 from .compare import DEFAULT, EXACT, Mismatch, agree, close, errors, level_name, same_bits
-from .diagnose import Evidence
+from .diagnose import ORDER_TEXT, Evidence
 from .engines import EngineError, Graph, Replay, Unsupported, default_pair
 from .exactness import SPEC_CORRECTLY_ROUNDED, derive, uses
 from .expectations import Expectations
@@ -283,6 +283,14 @@ def _twice(graph, eng, name):
     return out
 
 
+def _with_varying(suspects, varying):
+    """The culprit lines with the nondeterminism line: first, unless the first culprit is a sum in another order,
+    which an engine summing in an order that follows memory addresses shows as both (the order is its cause)."""
+    if suspects and varying and ORDER_TEXT in suspects[0]:
+        return suspects[:1] + varying + suspects[1:]
+    return varying + suspects
+
+
 def _finite_differences(graph, eng, name):
     """Central differences at the leaves (the seed notes' bump-by-h check) against the engine's grads."""
     tape = graph.tape
@@ -415,7 +423,7 @@ class Run:
                 res.mismatches.extend(bad[:room])
             if len(res.evidence.seen) < 300:  # suspects ranked over every failing graph of the entry
                 res.evidence.add(graph.name, graph.tape, bad, replays, getattr(self.engine, "route", "in-process"))
-                res.suspects = res.varying[:1] + res.evidence.lines(5)
+                res.suspects = _with_varying(res.evidence.lines(5), res.varying[:1])
             if self.keep_failing and replays is not None and _worth_keeping(res.failing_tapes, bad):
                 eng, ref = (Replay(x.data, x.grad) for x in replays)  # without engine objects: sent between processes
                 res.failing_tapes.append((graph.name, graph.tape, eng, ref, bad))

@@ -6,6 +6,7 @@ import math
 
 ZERO_SIGN, ULPS, NAN, INF, OTHER = "zero sign", "ulps", "nan", "inf", "other"
 KINDS = (ZERO_SIGN, ULPS, NAN, INF, OTHER)  # mildest first
+FINITE_KINDS = (ULPS, OTHER)  # two finite numbers: a difference that has a size
 FEW_ULPS = 1024  # at most this many units in the last place of the reference: a rounding difference
 
 
@@ -21,10 +22,6 @@ def difference_kind(value, reference):
     return ULPS if abs(value - reference) <= FEW_ULPS * math.ulp(reference) else OTHER
 
 
-def mismatch_kind(m):
-    return difference_kind(m.value, m.reference)
-
-
 def first_difference(mismatches):
     """The first difference of a failing case: its first data mismatch in tape order if any (an input's error
     flows forward), else the gradient mismatch nearest the output (gradients flow backward); None without any."""
@@ -36,7 +33,7 @@ def first_difference(mismatches):
 
 def kind_of(m):
     """(quantity, kind) of one mismatch: ("grad", "ulps"), ("data", "zero sign"), ..."""
-    return m.quantity, mismatch_kind(m)
+    return m.quantity, m.kind
 
 
 def case_kind(mismatches):

@@ -10,6 +10,7 @@ import subprocess
 from xml.etree import ElementTree as ET
 
 from .compare import DEFAULT
+from .kinds import FINITE_KINDS, INF, NAN, ZERO_SIGN
 
 LEVELS = ("core", "edge", "scale", "training")
 COUNTED = (("passed", "PASS"), ("failed", "FAIL"), ("errored", "ERROR"), ("skipped", "SKIP"),
@@ -48,11 +49,11 @@ def failed_check(r):
         return "", "", ""
     check = r.mismatches[0].check
     mine = [m for m in r.mismatches if m.check == check]
-    finite = [abs(m.value - m.reference) for m in mine if m.kind == "value"]
+    finite = [abs(m.value - m.reference) for m in mine if m.kind in FINITE_KINDS]
     if finite:
         err = f"{max(finite):.2e}"
     else:
-        err = next(k for k in ("nan", "inf", "sign") if any(m.kind == k for m in mine))
+        err = next(word for k, word in ((NAN, "nan"), (INF, "inf"), (ZERO_SIGN, "sign")) if any(m.kind == k for m in mine))
     ratio = max(m.ratio for m in mine)
     return check, err, ("inf" if math.isinf(ratio) else f"{ratio:.2g}")
 
@@ -153,7 +154,7 @@ def input_class(graph):
     return _NUMBER.sub(lambda m: _number_class(m.group(0)), case)
 
 
-def mismatch_kind(m):
+def failure_kind(m):
     """What kind of failure a mismatch is: (check, quantity, op of the node, how they differ, the case's inputs
     by class)."""
     op = re.search(r"\((\w+)\)$", m.node_name)
@@ -161,11 +162,11 @@ def mismatch_kind(m):
 
 
 def group_mismatches(mismatches):
-    """[(kind, [mismatches])]: the mismatches grouped by mismatch_kind, groups in the order first seen. The text
+    """[(kind, [mismatches])]: the mismatches grouped by failure_kind, groups in the order first seen. The text
     report shows the first of every group; an HTML report can show the same groups."""
     groups = {}
     for m in mismatches:
-        groups.setdefault(mismatch_kind(m), []).append(m)
+        groups.setdefault(failure_kind(m), []).append(m)
     return list(groups.items())
 
 

@@ -37,7 +37,8 @@ def test_a_failing_case_whose_second_replay_differs_is_named_nondeterministic_wi
     Alternating.flip = False
     Run(Alternating(), golden()).check(res, Graph(entry.name, case, tape), entry.tol)
     assert res.cases[0].status == "FAIL" and res.cases[0].nondeterministic
-    line = res.suspects[0]
+    # first, or right after the order it sums in when that is the first culprit (the order is its cause)
+    line = next(s for s in res.suspects[:2] if "nondeterministic" in s)
     assert re.fullmatch(r"mlp/classic_3_4_4_1: the engine at node #\d+ .*: nondeterministic: two replays of the same "
                         r"graph gave \S+ and \S+ as its (data|grad)", line), line
     x, y = re.search(r"gave (\S+) and (\S+) as", line).groups()
@@ -63,7 +64,7 @@ def test_summary_and_json_count_the_nondeterministic_cases(tmp_path):
     doc = json.loads((tmp_path / "r.json").read_text())
     assert doc["nondeterministic"] >= 1
     mlp = next(g for g in doc["graphs"] if g["name"] == "mlp/classic_3_4_4_1")
-    assert mlp["nondeterministic"] == 1 and "nondeterministic: two replays" in mlp["suspects"][0]
+    assert mlp["nondeterministic"] == 1 and any("nondeterministic: two replays" in s for s in mlp["suspects"][:2])
     assert f"{doc['nondeterministic']} nondeterministic" in r.stdout.splitlines()[-1]
 
 
