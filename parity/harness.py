@@ -336,22 +336,26 @@ class Run:
         return eng, ref
 
     def _varies(self, graph, first):
-        """A failing case is replayed once more in the candidate: the first node whose bits changed, in the words
-        of a culprit line, or "" when both replays agree bit for bit."""
-        if self.watch is not None:
-            self.watch.replaying(self.engine.name)
-        spacer = _spacer()  # other addresses for the engine's objects: an order that follows them shows
-        again, why = _replay(self.engine, graph, self.leaves_only)
-        del spacer
-        if again is None:
-            return ""
+        """A failing case is replayed once more in the candidate (under replay_twice, every case, up to
+        SPACERS times until its bits change): the first node whose bits changed, in the words of a culprit line,
+        or "" when the replays agree bit for bit."""
         tape = graph.tape
-        for i in range(len(tape.nodes)):
-            for q in ("data", "grad"):
-                x, y = getattr(first, q)[i], getattr(again, q)[i]
-                if not same_bits(x, y):
-                    return (f"{graph.name}: the engine at node {tape.name_of(i)}: nondeterministic: two replays of "
-                            f"the same graph gave {x!r} and {y!r} as its {q}")
+        for size in SPACERS[:len(SPACERS) if self.replay_twice else 1]:
+            if self.watch is not None:
+                self.watch.replaying(self.engine.name)
+            spacer = _spacer(size)  # other addresses for the engine's objects: an order that follows them shows
+            again, why = _replay(self.engine, graph, self.leaves_only)
+            del spacer
+            if again is None:
+                return ""
+            if again.data == first.data and again.grad == first.grad:
+                continue  # the common case, fast (list equality; a nan never equals: then node by node)
+            for i in range(len(tape.nodes)):
+                for q in ("data", "grad"):
+                    x, y = getattr(first, q)[i], getattr(again, q)[i]
+                    if not same_bits(x, y):
+                        return (f"{graph.name}: the engine at node {tape.name_of(i)}: nondeterministic: two replays "
+                                f"of the same graph gave {x!r} and {y!r} as its {q}")
         return ""
 
     def _record(self, res, graph, status, ops, reason, bad, nodes=0, replays=None, varying=""):
@@ -418,10 +422,15 @@ class Run:
             weights = sgd(weights, ref.grad, cfg["lr"])
 
 
-def _spacer():
-    """Objects of the sizes engines allocate, alive during a second replay, so that its objects get other
-    addresses than the first replay's (a set of objects iterates in an order that follows their addresses)."""
-    return [[object(), [k], {k: k}, (k, float(k)), _Blank()] for k in range(97)]
+SPACERS = (1, 2, 3, 5)  # blocks of every small size class kept alive during the successive second replays
+
+
+def _spacer(size):
+    """Objects of every small size (16 to 512 bytes: Python's allocator keeps one pool per size class), `size` of
+    each, alive during a second replay, so that its objects get other addresses than the first replay's (a set
+    of objects iterates in an order that follows their addresses; without them, the second replay would reuse
+    the first one's freed memory in the same order)."""
+    return [(object(), float(k), _Blank(), *(bytes(n) for n in range(0, 480, 16))) for k in range(size)]
 
 
 class _Blank:
