@@ -13,6 +13,7 @@ again; finite differences at the leaves of smooth graphs), and the case gets one
 import hashlib
 from array import array
 import math
+import random
 import time
 from dataclasses import dataclass, field
 
@@ -336,14 +337,14 @@ class Run:
         return eng, ref
 
     def _varies(self, graph, first):
-        """A failing case is replayed once more in the candidate (under replay_twice, every case, up to
-        SPACERS times until its bits change): the first node whose bits changed, in the words of a culprit line,
-        or "" when the replays agree bit for bit."""
+        """A failing case (under replay_twice, every case) is replayed again in the candidate, each time with other
+        addresses for its objects, until its bits change (at most MAX_REPLAYS times): the first node whose bits
+        changed, in the words of a culprit line, or "" when every replay agrees bit for bit with the first."""
         tape = graph.tape
-        for size in SPACERS[:len(SPACERS) if self.replay_twice else 1]:
+        for seed in range(max(2, min(MAX_REPLAYS, REPLAYED_NODES // len(tape.nodes)))):
             if self.watch is not None:
                 self.watch.replaying(self.engine.name)
-            spacer = _spacer(size)  # other addresses for the engine's objects: an order that follows them shows
+            spacer = _spacer(seed, len(tape.nodes))  # other addresses for the engine's objects
             again, why = _replay(self.engine, graph, self.leaves_only)
             del spacer
             if again is None:
@@ -422,15 +423,27 @@ class Run:
             weights = sgd(weights, ref.grad, cfg["lr"])
 
 
-SPACERS = (1, 2, 3, 5)  # blocks of every small size class kept alive during the successive second replays
+# A second replay that differs shows an order that follows addresses only sometimes (of three contributions,
+# only the one added last changes the bits): a graph is replayed again up to MAX_REPLAYS times (fewer for a
+# large graph, whose many nodes each may show it), until its bits change.
+MAX_REPLAYS = 16
+REPLAYED_NODES = 20000
 
 
-def _spacer(size):
-    """Objects of every small size (16 to 512 bytes: Python's allocator keeps one pool per size class), `size` of
-    each, alive during a second replay, so that its objects get other addresses than the first replay's (a set
-    of objects iterates in an order that follows their addresses; without them, the second replay would reuse
-    the first one's freed memory in the same order)."""
-    return [(object(), float(k), _Blank(), *(bytes(n) for n in range(0, 480, 16))) for k in range(size)]
+def _spacer(seed, nodes):
+    """Blocks of the small sizes Python's allocator keeps in pools (one pool per size class, 16 to 512 bytes),
+    some for every node of the graph, half of them released again in an order drawn from seed: alive during
+    a second replay, they give the engine's new objects other addresses, in another order, than the first
+    replay's (a set of objects iterates in an order that follows their addresses; without them, the second
+    replay would reuse the first one's freed memory in the same order)."""
+    rng = random.Random(seed)
+    rows = 8 * min(nodes, 2000) + 64
+    blocks = [[object(), float(k), _Blank(), bytes(k % 256)] for k in range(rows)]
+    released = list(range(rows))
+    rng.shuffle(released)
+    for k in released[:rows // 2]:
+        blocks[k] = None
+    return blocks
 
 
 class _Blank:
