@@ -12,6 +12,7 @@ again; finite differences at the leaves of smooth graphs), and the case gets one
 
 import hashlib
 import math
+import random
 import struct
 import sys
 import time
@@ -384,22 +385,26 @@ class Run:
         return eng, ref
 
     def _varies(self, graph, first):
-        """A failing case is replayed once more in the candidate: the first node whose bits changed, in the words
-        of a culprit line, or "" when both replays agree bit for bit."""
-        if self.watch is not None:
-            self.watch.replaying(self.engine.name)
-        spacer = _spacer()  # other addresses for the engine's objects: an order that follows them shows
-        again, why = _replay(self.engine, graph, self.leaves_only)
-        del spacer
-        if again is None:
-            return ""
+        """A failing case (under replay_twice, every case) is replayed again in the candidate, each time with other
+        addresses for its objects, until its bits change (at most MAX_REPLAYS times): the first node whose bits
+        changed, in the words of a culprit line, or "" when every replay agrees bit for bit with the first."""
         tape = graph.tape
-        for i in range(len(tape.nodes)):
-            for q in ("data", "grad"):
-                x, y = getattr(first, q)[i], getattr(again, q)[i]
-                if not same_bits(x, y):
-                    return (f"{graph.name}: the engine at node {tape.name_of(i)}: nondeterministic: two replays of "
-                            f"the same graph gave {x!r} and {y!r} as its {q}")
+        for seed in range(max(2, min(MAX_REPLAYS, REPLAYED_NODES // len(tape.nodes)))):
+            if self.watch is not None:
+                self.watch.replaying(self.engine.name)
+            spacer = _spacer(seed, len(tape.nodes))  # other addresses for the engine's objects
+            again, why = _replay(self.engine, graph, self.leaves_only)
+            del spacer
+            if again is None:
+                return ""
+            if again.data == first.data and again.grad == first.grad:
+                continue  # the common case, fast (list equality; a nan never equals: then node by node)
+            for i in range(len(tape.nodes)):
+                for q in ("data", "grad"):
+                    x, y = getattr(first, q)[i], getattr(again, q)[i]
+                    if not same_bits(x, y):
+                        return (f"{graph.name}: the engine at node {tape.name_of(i)}: nondeterministic: two replays "
+                                f"of the same graph gave {x!r} and {y!r} as its {q}")
         return ""
 
     def _record(self, res, graph, status, ops, reason, bad, nodes=0, replays=None, varying=""):
@@ -467,10 +472,27 @@ class Run:
             weights = sgd(weights, ref.grad, cfg["lr"])
 
 
-def _spacer():
-    """Objects of the sizes engines allocate, alive during a second replay, so that its objects get other
-    addresses than the first replay's (a set of objects iterates in an order that follows their addresses)."""
-    return [[object(), [k], {k: k}, (k, float(k)), _Blank()] for k in range(97)]
+# A second replay that differs shows an order that follows addresses only sometimes (of three contributions,
+# only the one added last changes the bits): a graph is replayed again up to MAX_REPLAYS times (fewer for a
+# large graph, whose many nodes each may show it), until its bits change.
+MAX_REPLAYS = 16
+REPLAYED_NODES = 20000
+
+
+def _spacer(seed, nodes):
+    """Blocks of the small sizes Python's allocator keeps in pools (one pool per size class, 16 to 512 bytes),
+    some for every node of the graph, half of them released again in an order drawn from seed: alive during
+    a second replay, they give the engine's new objects other addresses, in another order, than the first
+    replay's (a set of objects iterates in an order that follows their addresses; without them, the second
+    replay would reuse the first one's freed memory in the same order)."""
+    rng = random.Random(seed)
+    rows = 8 * min(nodes, 2000) + 64
+    blocks = [[object(), float(k), _Blank(), bytes(k % 256)] for k in range(rows)]
+    released = list(range(rows))
+    rng.shuffle(released)
+    for k in released[:rows // 2]:
+        blocks[k] = None
+    return blocks
 
 
 class _Blank:

@@ -76,7 +76,7 @@ def parser(prog="python -m parity", check_port=False):
                    "(XFAIL; one that agrees is XPASS and fails the run)")
     p.add_argument("--write-known-failures", metavar="FILE", help="write a known-failures file from this run: one "
                    "exact entry per failing case, with a reason to fill in (then run with --known-failures FILE); "
-                   "every case is replayed twice, and an entry whose bits vary is one nondeterministic entry")
+                   "every case is replayed again, and an entry whose bits vary is one nondeterministic entry")
     p.add_argument("--strict", action="store_true", help="a skipped graph fails the run")
     p.add_argument("--timeout", type=float, default=DEFAULT_TIMEOUT, metavar="S",
                    help=f"seconds one case may take in either engine, a port's answer included (default "
