@@ -292,6 +292,19 @@ def _with_varying(suspects, varying):
     return varying + suspects
 
 
+def _leaves_only_caveat(bad):
+    """First culprit line of an engine that keeps gradients on leaves only, where only gradients differ: the op
+    nodes' gradients are unknown, so the lines after it (an op's backward, the order of a sum) are guesses.
+    None where some data differ (the forward's culprit needs no gradient)."""
+    grads = [m for m in bad if m.quantity.startswith("grad")]
+    if not grads or len(grads) < len(bad):
+        return None
+    m = grads[0]
+    return (f"{m.graph}: the engine at node {m.node_name}: gradients on leaves only: a leaf's gradient differs, and "
+            f"with no op node's gradient to read neither the op nor the sum that went wrong can be located (the "
+            f"lines below are the diagnosis's guesses; expose op nodes' .grad to locate it)")
+
+
 def _finite_differences(graph, eng, name):
     """Central differences at the leaves (the seed notes' bump-by-h check) against the engine's grads."""
     tape = graph.tape
@@ -429,6 +442,9 @@ class Run:
             if len(res.evidence.seen) < 300:  # suspects ranked over every failing graph of the entry
                 res.evidence.add(graph.name, graph.tape, bad, replays, getattr(self.engine, "route", "in-process"))
                 res.suspects = _with_varying(res.evidence.lines(5), res.varying[:1])
+                caveat = _leaves_only_caveat(bad) if self.leaves_only and res.suspects and not res.varying else None
+                if caveat:
+                    res.suspects = [caveat] + res.suspects
             if self.keep_failing and replays is not None and _worth_keeping(res.failing_tapes, bad):
                 eng, ref = (Replay(x.data, x.grad) for x in replays)  # without engine objects: sent between processes
                 res.failing_tapes.append((graph.name, graph.tape, eng, ref, bad))

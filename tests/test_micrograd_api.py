@@ -243,6 +243,19 @@ def test_leaf_only_engine_answers_leaves_grads_and_nan_for_op_nodes(zoo):
     assert got.data == want.data
 
 
+def test_a_leaf_only_engine_is_judged_on_its_leaves_and_its_first_culprit_says_op_grads_are_unknown(tmp_path):
+    """Through the whole harness: op nodes' nan gradients fail nothing; seed/layer3's leaf x1, summed in the
+    engine's own order, differs, and the first culprit says that without op nodes' gradients the fault cannot be
+    located (rather than blaming an op's backward as if its grad were known to agree)."""
+    r = parity("--engine", "micrograd:leafonly", "seed/*", "--json", str(tmp_path / "r.json"))
+    doc = json.load(open(tmp_path / "r.json"))
+    failing = {g["name"]: g for g in doc["graphs"] if g["status"] == "FAIL"}
+    assert r.returncode == 1 and set(failing) == {"seed/layer3"}, r.stdout[-3000:]
+    assert all(m["node_name"].endswith("(leaf)") for m in failing["seed/layer3"]["mismatches"])
+    assert "gradients on leaves only" in failing["seed/layer3"]["suspects"][0]
+    assert "only leaves' gradients were compared" in r.stdout
+
+
 def test_garbage_in_grad_or_data_is_that_cases_error_naming_the_node_and_what_came_back(zoo):
     engine = make("micrograd:garbage")
     engine.start()
