@@ -52,40 +52,31 @@ parity: $(STAMP)
 test: $(STAMP) graphviz-program chromium-browser
 	$(PY) -m pytest -q
 
+# $(call apt-install,CHECK,PACKAGE,WHAT FOR,HOW ELSE): when the shell test CHECK fails, install Debian's PACKAGE with
+# apt-get (as root or through passwordless sudo; apt-get update only when the first try fails); when CHECK still
+# fails, stop with what it is for and the command to run by hand. (No commas inside the arguments.)
+define apt-install
+@$(1) || { \
+  if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO="sudo -n"; else SUDO=none; fi; \
+  if [ "$$SUDO" != none ] && command -v apt-get >/dev/null 2>&1; then \
+    echo "installing $(2) ($(3)): apt-get install $(2)"; \
+    { $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(2) >/dev/null 2>&1 || \
+      { $$SUDO apt-get update -qq >/dev/null 2>&1 && \
+        $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(2) >/dev/null 2>&1; }; } ; \
+  fi; \
+  $(1) || { \
+    echo "make test needs $(2) ($(3)) and could not install it."; \
+    echo "Install it and rerun: $(4)"; exit 1; }; }
+endef
+
 ## make graphviz-program: install Graphviz's `dot` (the drawing tests run it) when it is missing
-# The drawing tests run Graphviz's `dot` program: install it with the system's package manager
-# when it is missing (apt-get, as root or through passwordless sudo); otherwise stop with the
-# command to run. Does nothing when `dot` is on PATH.
 graphviz-program:
-	@command -v dot >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO="sudo -n"; else SUDO=none; fi; \
-	  if [ "$$SUDO" != none ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "installing the Graphviz program (dot) for the drawing tests: apt-get install graphviz"; \
-	    { $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends graphviz >/dev/null 2>&1 || \
-	      { $$SUDO apt-get update -qq >/dev/null 2>&1 && \
-	        $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends graphviz >/dev/null 2>&1; }; } ; \
-	  fi; \
-	  command -v dot >/dev/null 2>&1 || { \
-	    echo "make test needs the Graphviz program 'dot' (the drawing tests run it) and could not install it."; \
-	    echo "Install it, then rerun: apt-get install graphviz (Debian/Ubuntu), brew install graphviz (macOS),"; \
-	    echo "or see https://graphviz.org/download/"; exit 1; }; }
+	$(call apt-install,command -v dot >/dev/null 2>&1,graphviz,the drawing tests run its program dot,apt-get install graphviz (Debian/Ubuntu) or brew install graphviz (macOS) or see https://graphviz.org/download/)
 
 ## make chromium-browser: install Debian's Chromium (the HTML report's tests drive it headless) when it is missing
-# The --html report is tested in a real browser: Playwright drives the system's Chromium, /usr/bin/chromium
-# (Playwright never downloads a browser here). Installed like Graphviz above: apt-get, as root or through
-# passwordless sudo; otherwise stop with the command to run. Does nothing when /usr/bin/chromium is there.
+# Playwright drives the system's Chromium, /usr/bin/chromium; it never downloads a browser here.
 chromium-browser:
-	@test -x /usr/bin/chromium || { \
-	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then SUDO="sudo -n"; else SUDO=none; fi; \
-	  if [ "$$SUDO" != none ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "installing Chromium for the HTML report's browser tests: apt-get install chromium"; \
-	    { $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1 || \
-	      { $$SUDO apt-get update -qq >/dev/null 2>&1 && \
-	        $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null 2>&1; }; } ; \
-	  fi; \
-	  test -x /usr/bin/chromium || { \
-	    echo "make test needs Chromium at /usr/bin/chromium (the HTML report's tests drive it headless) and could not install it."; \
-	    echo "Install it, then rerun: apt-get install chromium (Debian; the tests launch /usr/bin/chromium)"; exit 1; }; }
+	$(call apt-install,test -x /usr/bin/chromium,chromium,the HTML report's tests drive /usr/bin/chromium headless,apt-get install chromium (Debian))
 
 ## make accuracy: measure how far CPython's libm, torch (every emulated MKL/ATen/glibc platform) and JAX are from correctly rounded (docs/ACCURACY.json; the spec's accuracy table)
 accuracy: $(STAMP)

@@ -107,6 +107,10 @@ def _culprits(tape, mismatches, replays=None, route=IN_PROCESS, deep=True):
         return []
     out = []
     suspects = backward_suspects(tape, bad_grad)
+    grad_misses = defaultdict(list)  # node -> its gradient mismatches (one pass: graphs can have thousands)
+    for m in mismatches:
+        if m.quantity.startswith("grad"):
+            grad_misses[m.node].append(m)
     for s in suspects:
         n = tape.nodes[s.node]
         names = ", ".join(tape.name_of(i) for i in s.wrong_inputs)
@@ -114,7 +118,7 @@ def _culprits(tape, mismatches, replays=None, route=IN_PROCESS, deep=True):
             out.append((n.op, -s.key[0], f"select ({n.by}) at node {tape.name_of(n.id)}: it chose another input "
                                          f"(the gradients of {names} do not agree; SPEC section 2 says which it picks)"))
             continue
-        wrong = [m for m in mismatches if m.node in s.wrong_inputs and m.quantity.startswith("grad")]
+        wrong = [m for i in s.wrong_inputs for m in grad_misses.get(i, ())]
         sign = wrong and all(m.value == m.reference == 0.0 for m in wrong)
         hint = _sign_hint(route) if sign else ""
         out.append((n.op, -s.key[0], f"backward of '{n.op}' at node {tape.name_of(n.id)}: its grad agrees, "
