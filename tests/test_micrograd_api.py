@@ -48,7 +48,7 @@ def zoo(monkeypatch):
 
 
 ZOO_MODULES = {"spelled", "leafonly", "float32", "setorder", "segfault", "aborts", "hangs", "garbage", "noops",
-               "nobackward"}
+               "nobackward", "crashing"}  # crashing: what segfault, aborts and hangs share
 
 
 @pytest.fixture(scope="module")
