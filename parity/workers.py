@@ -4,9 +4,11 @@ Shared by the commands that run entries (python -m parity, check-port, ports, fr
 
 Every entry runs in a forked worker process, with -j 1 too (the engines were started in the parent, before the
 fork). Before each case, and before each engine's replay of it, the worker writes in memory it shares with the
-parent which case it starts, which engine replays it and when (no system call: the supervision costs nothing
-per case). The parent keeps one time limit per case
-(--timeout). A worker that dies (a signal such as SIGSEGV or SIGABRT, an exit) or overruns the limit (the
+parent which case it starts and which engine replays it (no system call: the supervision costs nothing per
+case). The parent keeps one time limit per case (--timeout) on its own clock: it looks at that memory at least
+every POLL seconds and times how long it has stayed the same. It never reads a time the worker wrote: a read
+that meets a write half done (the parent does not wait for the worker) only looks like progress, so it can
+delay a kill by one look, never cause one. A worker that dies (a signal such as SIGSEGV or SIGABRT, an exit) or overruns the limit (the
 parent kills it) makes that case ERROR, naming the engine and the signal or the limit; a fresh worker runs the
 entry again with the cases known to crash marked ERROR without running them (the cases before simply run
 again), and the run goes on, so every report is written. After MAX_CRASHES crashes in one entry, its cases
@@ -25,6 +27,7 @@ from multiprocessing.connection import wait
 DEFAULT_TIMEOUT = 120.0  # seconds a case may take (the slowest built-in case, scale/* in torch, takes a few)
 MAX_CRASHES = 8  # crashes in one entry before its unfinished cases are given up
 GRACE = 5.0  # beyond the limit before the parent kills a worker (a port's own timer, the same limit, and its stop speak first)
+POLL = 1.0  # the parent looks at a busy worker's progress at least this often (seconds)
 _SIGNALS = (signal.SIGINT, signal.SIGTERM)
 _FORKED = {}  # set before forking: workers inherit the run and the entries and receive only indices
 
@@ -43,33 +46,47 @@ def _die_with_parent():
 
 class _Progress:
     """Which case a worker is at, in memory it shares with the parent (written without a system call, read by
-    the parent only when it wakes): when the case or its current phase started, its sequence number in the
-    task, the phase (0: the reference replays it, 1: the candidate) and its name."""
+    the parent only when it wakes): a count of the writes, the case's sequence number in the task, the phase
+    (0: the reference replays it, 1: the candidate) and the case's name. The parent reads it whole (read) only
+    when the worker has stopped (died or killed); while the worker runs, a read may meet a write half done, so
+    the parent uses it then only to see that something changed (stalled)."""
 
-    HEAD = struct.Struct("<dqBH")  # started (time.monotonic()), sequence number, phase, length of the name
+    HEAD = struct.Struct("<QqBH")  # writes so far, sequence number, phase, length of the name
     SIZE = 4096
 
     def __init__(self):
         self.buf = mmap.mmap(-1, self.SIZE)  # anonymous and shared: the forked worker writes, the parent reads
+        self.writes = 0  # in the worker
+        self.seen, self.since = None, time.monotonic()  # in the parent: what it last saw, and since when
 
     def start(self, seq, case, phase):
         name = case.encode("utf-8", "replace")[:self.SIZE - self.HEAD.size]
         self.buf[self.HEAD.size:self.HEAD.size + len(name)] = name
-        self.HEAD.pack_into(self.buf, 0, time.monotonic(), seq, phase, len(name))
+        self.writes += 1
+        self.buf[:self.HEAD.size] = self.HEAD.pack(self.writes, seq, phase, len(name))
 
     def phase(self, phase):
-        self.buf[8 + 8] = phase
-        _TIME.pack_into(self.buf, 0, time.monotonic())
+        self.buf[16] = phase  # the sequence number stays
+        self.writes += 1
+        self.buf[:8] = _COUNT.pack(self.writes)
+
+    def stalled(self, now):
+        """In the parent: seconds, on the parent's own clock, since it last saw this memory change (the count of
+        writes, read whole or not: a half-done write only looks like a change)."""
+        stamp = self.buf[:self.HEAD.size]
+        if stamp != self.seen:
+            self.seen, self.since = stamp, now
+        return now - self.since
 
     def read(self):
-        started, seq, phase, n = self.HEAD.unpack_from(self.buf, 0)
-        return started, seq, phase, bytes(self.buf[self.HEAD.size:self.HEAD.size + n]).decode("utf-8", "replace")
+        _, seq, phase, n = self.HEAD.unpack_from(self.buf, 0)
+        return seq, phase, bytes(self.buf[self.HEAD.size:self.HEAD.size + n]).decode("utf-8", "replace")
 
     def close(self):
         self.buf.close()
 
 
-_TIME = struct.Struct("<d")
+_COUNT = struct.Struct("<Q")
 
 
 class _Watch:
@@ -181,16 +198,14 @@ class _Worker:
 
     def give(self, task):
         self.task, self.result, self.died = task, None, ""
-        self.progress.start(-1, "", 0)
+        self.progress.start(-1, "", 0)  # a new task: its time starts now
         self.conn.send(task.message())
 
     def where(self):
-        """(sequence number, case, engine) of the case the worker is at (-1, "", "" before the first)."""
-        _, seq, phase, case = self.progress.read()
+        """(sequence number, case, engine) of the case the worker is at (-1, "", "" before the first); read once
+        the worker has stopped (its last write is whole)."""
+        seq, phase, case = self.progress.read()
         return seq, case, (self.names[1] if phase == 0 else self.names[0]) if seq >= 0 else ""
-
-    def deadline(self, timeout):
-        return self.progress.read()[0] + timeout + GRACE
 
     def drain(self):
         """Read every message waiting; False when the pipe is closed (the worker is gone)."""
@@ -250,7 +265,8 @@ class _Supervisor:
                     w = self.idle.pop() if self.idle else _Worker(self.ctx, self.names)
                     w.give(pending.popleft())
                     self.busy.append(w)
-                wait_for = max(0.0, min(w.deadline(self.timeout) for w in self.busy) - time.monotonic())
+                now, limit = time.monotonic(), self.timeout + GRACE
+                wait_for = max(0.0, min(POLL, min(limit - w.progress.stalled(now) for w in self.busy)))
                 ready = set(wait([x for w in self.busy for x in (w.conn, w.proc.sentinel)], wait_for))
                 for w in list(self.busy):
                     if w.conn in ready or w.proc.sentinel in ready:
@@ -264,7 +280,7 @@ class _Supervisor:
                             self._lost(w, w.reap(), pending)
                 now = time.monotonic()
                 for w in list(self.busy):
-                    if now > w.deadline(self.timeout) and not w.conn.poll():
+                    if w.progress.stalled(now) > limit and not w.conn.poll():
                         w.kill()
                         w.reap()
                         self._lost(w, "timeout", pending)

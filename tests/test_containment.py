@@ -77,6 +77,31 @@ def test_a_hanging_engine_costs_one_case_error_naming_the_timeout(tmp_path, jobs
     assert doc["counts"]["passed"] == CASES - 1
 
 
+def test_a_worker_making_progress_is_never_judged_hung_however_often_the_parent_looks():
+    """The parent reads the worker's progress without waiting for the worker, so a read can meet a write half
+    done (Python's struct zero-fills before it packs). Such a read must look like progress, never like a case
+    that started long ago: judged by a time the worker wrote, 1 read in 100 said the case began at time 0."""
+    from parity.workers import GRACE, _Progress
+
+    progress, seconds = _Progress(), 2.0
+    pid = os.fork()
+    if pid == 0:  # the worker: a case and a phase change as fast as it can write them
+        try:
+            end, seq = time.monotonic() + seconds, 0
+            while time.monotonic() < end:
+                progress.start(seq, f"edge/relu [case {seq}]", 0)
+                progress.phase(1)
+                seq += 1
+        finally:
+            os._exit(0)
+    worst, looks, end = 0.0, 0, time.monotonic() + seconds
+    while time.monotonic() < end:
+        worst = max(worst, progress.stalled(time.monotonic()))
+        looks += 1
+    os.waitpid(pid, 0)
+    assert looks > 1000 and worst < GRACE, f"judged stalled for {worst:.1f} s in {looks} looks at a busy worker"
+
+
 def test_an_engine_that_exits_the_process_costs_one_case(tmp_path):
     r, doc, failing = run_contained(tmp_path, "Exits", 1)
     assert r.returncode == 1 and list(failing) == [TARGET], r.stdout[-3000:]
