@@ -10,6 +10,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
+from tests.processes import alive, children
+
 pytestmark = pytest.mark.usefixtures("torch")
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -248,36 +250,14 @@ def test_error_column_is_the_worst_error_as_a_fraction_of_the_allowed_error():
 
 # --- signals: a cancelled run stops its workers and says so -----------------------------------
 
-def _children(pid):
-    kids = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    fields = f.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                kids.append(int(entry))
-    return kids
-
-
-def _alive(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 @pytest.mark.parametrize("signum, code", [(signal.SIGTERM, 143), (signal.SIGINT, 130)])
 def test_a_signal_stops_the_workers_prints_interrupted_and_exits_128_plus_signal(signum, code):
     proc = subprocess.Popen([sys.executable, "-m", "parity", "-j", "2", "scale/*", "mlp/*"], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
-    while len(_children(proc.pid)) < 2 and time.monotonic() < deadline:
+    while len(children(proc.pid)) < 2 and time.monotonic() < deadline:
         time.sleep(0.05)
-    workers = _children(proc.pid)
+    workers = children(proc.pid)
     assert len(workers) >= 2, "the workers did not start"
     time.sleep(0.3)
     proc.send_signal(signum)
@@ -285,4 +265,4 @@ def test_a_signal_stops_the_workers_prints_interrupted_and_exits_128_plus_signal
     assert proc.returncode == code, (out, err)
     assert err.strip() == "interrupted" and "Traceback" not in out + err
     time.sleep(0.2)
-    assert not [w for w in workers if _alive(w)], "a worker outlived the run"
+    assert not [w for w in workers if alive(w)], "a worker outlived the run"

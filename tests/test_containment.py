@@ -14,6 +14,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from tests.misbehaving import TARGET
+from tests.processes import alive, children, naming
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GRAPHS = ("edge/relu", "seed/L_graph", "seed/toy_max")
@@ -25,30 +26,13 @@ def parity(*args, timeout=300):
                           timeout=timeout)
 
 
-def processes_naming(marker):
-    """Live processes whose command line holds marker (a run's unique report path)."""
-    found = []
-    for pid in os.listdir("/proc"):
-        if pid.isdigit():
-            try:
-                with open(f"/proc/{pid}/cmdline", "rb") as f:
-                    cmd = f.read().decode(errors="replace")
-                with open(f"/proc/{pid}/stat") as f:
-                    state = f.read().rsplit(")", 1)[1].split()[0]
-            except OSError:
-                continue
-            if marker in cmd and state != "Z":
-                found.append(int(pid))
-    return found
-
-
 def run_contained(tmp_path, engine, jobs, *extra, reference="golden"):
     out, xml = tmp_path / "r.json", tmp_path / "r.xml"
     r = parity(*GRAPHS, "--engine", f"tests.misbehaving:{engine}", "--reference", reference, "-j", str(jobs),
                "--json", str(out), "--junit", str(xml), *extra)
     assert "Traceback" not in r.stdout + r.stderr, r.stdout[-3000:] + r.stderr
     time.sleep(0.2)
-    assert not processes_naming(str(out)), "a worker outlived the run"
+    assert not naming(str(out)), "a worker outlived the run"
     doc = json.loads(out.read_text())
     ET.parse(xml)  # written, and well formed
     cases = {c: g for g in doc["graphs"] for c in g["failing_cases"]}
@@ -146,38 +130,16 @@ def test_a_signal_stops_the_single_worker_of_j1_too():
                              "tests.misbehaving:Hangs", "edge/relu"], cwd=ROOT, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
-    while not _children(proc.pid) and time.monotonic() < deadline:
+    while not children(proc.pid) and time.monotonic() < deadline:
         time.sleep(0.05)
-    workers = _children(proc.pid)
+    workers = children(proc.pid)
     assert workers, "the worker did not start"
     time.sleep(0.5)
     proc.send_signal(signal.SIGTERM)
     out, err = proc.communicate(timeout=60)
     assert proc.returncode == 143 and err.strip() == "interrupted", (out, err)
     time.sleep(0.2)
-    assert not [w for w in workers if os.path.exists(f"/proc/{w}") and _state(w) != "Z"], "a worker outlived the run"
-
-
-def _children(pid):
-    kids = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as f:
-                    fields = f.read().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            if int(fields[1]) == pid:
-                kids.append(int(entry))
-    return kids
-
-
-def _state(pid):
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return "gone"
+    assert not [w for w in workers if alive(w)], "a worker outlived the run"
 
 
 # --- --exclude -----------------------------------------------------------------------------------
