@@ -16,7 +16,8 @@ engine it is checked against ("golden": the committed golden vectors, no torch n
 differences (``engine.differences``) are xfails too. A case the engine cannot run (an op it lacks, an
 Unsupported graph) is a pytest skip with the reason; a disagreement fails with the text `python -m parity`
 prints (the nodes, both values, the likely culprit). A training entry (its steps depend on one another) is
-one pytest case.
+one pytest case. The cases run in pytest's own process, uncontained: an engine that segfaults or hangs ends
+the pytest run (`python -m parity --engine ...` contains it, see parity/workers.py).
 """
 
 from .catalogue import CATALOGUE, cases_of
