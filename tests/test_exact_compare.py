@@ -5,7 +5,6 @@ import struct
 
 import pytest
 
-from micrograd_ref import OPS
 from parity.catalogue import CATALOGUE, cases_of
 from parity.compare import DEFAULT, EDGE, EXACT, agree, same_bits
 from parity.engines import replay

@@ -7,7 +7,7 @@ import pytest
 
 import micrograd_ref.engine as engine
 import micrograd_ref.floats as floats
-from micrograd_ref import OPS, Value
+from micrograd_ref import Value
 from parity.catalogue import CATALOGUE, ORDER_DIV, ORDER_POW3_LOG, ORDER_SIGMOID, ORDER_TANH
 from parity.harness import run_entry
 from parity.tape import Tape, select_index
@@ -67,8 +67,8 @@ def test_select_is_the_chosen_node_itself_in_both_engines():
     t = Tape()
     y, z = t.leaves(("y", 2.0), ("z", 2.0))
     t.set_output(t.max(y, z) * 3.0)
-    for engine in ("micrograd_ref", "torch"):
-        res = replay(engine, t)
+    for name in ("micrograd_ref", "torch"):
+        res = replay(name, t)
         assert res.grad[:3] == [3.0, 0.0, 3.0]  # y chosen on the tie; the select node is y
 
 

@@ -12,7 +12,6 @@ command prints before the run, and both set ``grads = "leaves"`` for an engine t
 
 import os
 import subprocess
-import time
 
 from .base import Engine, EngineError, EngineUnavailable, Replay
 from .micrograd_api import FATAL, Adapter, Garbage, Unusable
@@ -117,14 +116,11 @@ class MicrogradPort(Port):
 
     def _fatal_line(self):
         """The script's one-line setup failure (FATAL), once its stderr has been read."""
-        deadline = time.monotonic() + 1.0
-        while True:
-            for line in self.err:
-                if line.startswith(FATAL):
-                    return line[len(FATAL):].strip()
-            if time.monotonic() > deadline:
-                return None
-            time.sleep(0.01)
+        err = getattr(self, "err", None)
+        if err is None:  # it never started
+            return None
+        err.ended.wait(2.0)  # the script has exited (or was stopped): its stderr ends once read to the end
+        return next((line[len(FATAL):].strip() for line in err if line.startswith(FATAL)), None)
 
     def _check_hello(self, line):
         hello = super()._check_hello(line)

@@ -130,7 +130,7 @@ class Port(Engine):
     def stderr_tail(self, lines=5):
         """The port's last stderr lines, after the line that names its error when that line came earlier (a
         Java exception above a thousand stack frames): "NAMED ... | LAST | LINES"."""
-        time.sleep(0.01)  # let the drain thread catch the last lines
+        self.err.ended.wait(2.0)  # the port has exited: its stderr ends as soon as the drain thread has read it all
         return stderr_excerpt(self.err, lines)
 
     def stop(self):
@@ -296,6 +296,7 @@ class StderrLog(list):
     def __init__(self):
         super().__init__()
         self.named = []  # at most 2: the first line that names an error, and the latest one
+        self.ended = threading.Event()  # set when the stream has ended (the drain thread has read every line)
 
     def add(self, line):
         if ERROR_LINE.search(line) and not FRAME.match(line):
@@ -324,10 +325,8 @@ def _signal_name(code):
 def _drain(stream, sink):
     try:
         for line in stream:
-            if hasattr(sink, "add"):
-                sink.add(line)
-            else:
-                sink.append(line)
-                del sink[:-20]
+            sink.add(line)
     except (OSError, ValueError):
         pass
+    finally:
+        sink.ended.set()

@@ -69,7 +69,6 @@ class TensorFlow(Engine):
         import numpy as np
 
         tf, fns = self.tf, self.fns
-        f64 = tf.float64
         tape = graph.tape
         if len(tape.nodes) > self.MAX_NODES:
             raise Unsupported(f"{len(tape.nodes)} nodes: eager TensorFlow takes about 0.4 ms a node (op, tape record and "

@@ -17,7 +17,6 @@ with its proof; the run exits 1 when a survivor is not, or when the unmutated ch
 """
 
 import hashlib
-import os
 import re
 import shlex
 import shutil
@@ -163,7 +162,7 @@ def main(argv):
         SESSION.unlink(missing_ok=True)
         subprocess.run(cosmic_ray("init", str(CONFIG), str(SESSION)), cwd=WORK, check=True)
     elif keys[1] != check_key:
-        print(f"  the check changed since the last run: its survivors are tested again", flush=True)
+        print("  the check changed since the last run: its survivors are tested again", flush=True)
         forget_survivors()
     SESSION_KEY.write_text(f"{mutants_key} {check_key}\n")
     total, done = results()
