@@ -569,7 +569,7 @@ ORDER_POW3_LOG = ((1.336, -1.785), (1.718, 0.581), (3.391, 1.514))
 
 @_pin("pins/evaluation_order",
       "Gradient formulas evaluated term for term as torch does (g / b, not g * (1/b); -g * ((a / b) / b); sigmoid's "
-      "g * (1 - out) * out; tanh's g * fma(-out, out, 1); g * (k * pow(a, k - 1)); log's g / a), at values where each "
+      "g * (1 - out) * out; tanh's g * fma(-out, out, 1); g * (k * pow_scalar(a, k - 1)); log's g / a), at values where each "
       "rewrite differs in the last bit.")
 def evaluation_order():
     cases = [_edge("div", (a, b), (), g) for a, b, g in ORDER_DIV]

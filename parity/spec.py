@@ -979,7 +979,7 @@ for x in [1e-200, -1e-200, 1e-100, -1e-100, 5e-324, -5e-324]:
 
 `pins/evaluation_order` pins the order in which each gradient formula of section 4 is
 evaluated (`g / b`, not `g * (1 / b)`; `-g * ((a / b) / b)`; sigmoid's `g * (1 - out) * out`;
-tanh's `g * fma(-out, out, 1)`; `g * (3 * pow(a, 2))`; log's `g / a`). The numbers below
+tanh's `g * fma(-out, out, 1)`; `g * (3 * pow_scalar(a, 2))`; log's `g / a`). The numbers below
 were found by a search (`tests/test_pins.py`): at each of them every listed rewrite of the
 formula differs from torch's result in the last bit. They are the doubles nearest to the
 decimals written; take them literally.
