@@ -7,6 +7,7 @@ import os
 import platform
 import re
 import subprocess
+from collections import Counter
 from xml.etree import ElementTree as ET
 
 from .compare import DEFAULT
@@ -222,8 +223,9 @@ def stale(results, expectations):
 
 
 def run_ok(results, strict=False):
-    """Whether the run passes: every entry PASS or XFAIL (or SKIP unless strict); any XPASS makes its entry fail."""
-    return bool(results) and all(r.ok_when(strict) for r in results)
+    """Whether the run passes: every entry PASS or XFAIL (or SKIP unless strict); any XPASS makes its entry fail;
+    and some node was compared (a run that skipped everything has proved nothing)."""
+    return bool(results) and all(r.ok_when(strict) for r in results) and any(r.nodes for r in results)
 
 
 def counts(results):
@@ -246,9 +248,14 @@ def summary(results, seconds, engine, reference, strict=False):
            f"exact)")
     head = (f"{len(results)} entries, {n_cases} cases ({', '.join(parts)}), {nodes} nodes compared "
             f"(data and grad: {how}) in {seconds:.1f}s, level {level}: ")
-    bad = sum(not r.ok_when(strict) for r in results)
+    why = Counter(r.failed_because(strict) for r in results)
+    why.pop("", None)
+    bad = sum(why.values())
     if bad:
-        return head + f"{bad} entr{'y' if bad == 1 else 'ies'} FAILED ({engine} disagrees with {reference})"
+        entries = f"{bad} entr{'y' if bad == 1 else 'ies'} FAILED"
+        if set(why) == {"disagree"}:
+            return head + f"{entries} ({engine} disagrees with {reference})"
+        return head + f"{entries} ({engine} vs {reference}: " + ", ".join(f"{n} {w}" for w, n in why.most_common()) + ")"
     if not nodes:
         return head + f"NOTHING COMPARED ({engine} vs {reference})"
     return head + f"all agree ({engine} == {reference})"

@@ -171,8 +171,8 @@ def render(results, seconds, engines=(), expectations=None, strict=False, comman
     reference = results[0].reference if results else "?"
     summary = report.summary(results, seconds, engine, reference, strict)
     plines = report.platform_lines(engines, results)
-    nothing = status == 0 and not sum(r.nodes for r in results)
-    word, cls = ("FAIL", "fail") if status else (("NOTHING COMPARED", "empty") if nothing else ("PASS", "pass"))
+    nothing = all(r.ok_when(strict) for r in results) and not sum(r.nodes for r in results)
+    word, cls = ("NOTHING COMPARED", "empty") if nothing else (("FAIL", "fail") if status else ("PASS", "pass"))
     tail = summary.rsplit(": ", 1)[-1]
     entry_id = {r.name: ids("entry", r.name) for r in results if r.status != "PASS"}
     out = ['<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">',

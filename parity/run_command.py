@@ -25,7 +25,8 @@ or hangs (a case over --timeout) makes that case ERROR, naming the signal or the
 restarted and the run goes on, every report written.
 
 exit status: 0 every compared node agrees (declared differences and skips allowed; --strict: no
-skips), 1 a disagreement, an engine error, crash or timeout, or an XPASS, 2 a usage or setup error
+skips) and some node was compared, 1 a disagreement, an engine error, crash or timeout, an XPASS, or
+nothing compared (every graph skipped), 2 a usage or setup error
 (found before any graph runs), 130 interrupted (SIGINT), 143 terminated (SIGTERM).
 """
 
@@ -52,9 +53,10 @@ def parser(prog="python -m parity", check_port=False):
                                 "Run a port process against the golden vectors (protocol v1, docs/SPEC.md).",
                                 epilog=None if check_port else __doc__.split("\n\n", 1)[1],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("graphs", nargs="*", help="entry names, prefixes or globs ('seed/*', 'edge/pow*'); default all")
+    p.add_argument("graphs", nargs="*", help="entry names, their folders ('seed', 'pins') or globs ('seed/toy*'; 'edge/pow' is one entry, "
+                        "'edge/pow*' also takes edge/pow_scalar); default all")
     p.add_argument("--exclude", action="append", default=[], metavar="PATTERN",
-                   help="leave out the entries matching PATTERN (name, prefix or glob; repeatable)")
+                   help="leave out the entries matching PATTERN (name, folder or glob; repeatable)")
     if not check_port:
         p.add_argument("--engine", default="micrograd_ref", metavar="E", help="the engine checked (default micrograd_ref)")
         p.add_argument("--reference", default="torch", metavar="R", help="the engine it is checked against "
@@ -140,7 +142,7 @@ def selected(catalogue, args):
         names = [n for n in names if set(args.op) & set(catalogue[n].ops)]
     if not names:
         asked = " ".join([*args.graphs, *(f"--level {x}" for x in args.level), *(f"--op {x}" for x in args.op)])
-        raise UsageError(f"no entry is selected by {asked} (python -m parity --list shows the entries)")
+        raise UsageError(f"no entry is selected by {asked} (--list shows the entries)")
     return names
 
 

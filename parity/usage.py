@@ -30,7 +30,7 @@ def select(names, patterns, what="graph", exclude=()):
     for p in list(patterns) + list(exclude):
         if not any(_matches(n, p) for n in names):
             close = difflib.get_close_matches(p, names, n=3, cutoff=0.5)
-            hint = f"; did you mean {', '.join(close)}?" if close else " (python -m parity --list shows them)"
+            hint = f"; did you mean {', '.join(close)}?" if close else " (--list shows them)"
             raise UsageError(f"{'--exclude: ' if p not in patterns else ''}no {what} matches {p!r}{hint}")
     chosen = [n for n in names if not patterns or any(_matches(n, p) for p in patterns)]
     if not exclude:

@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from micrograd_ref import OPS
+from parity.catalogue import CATALOGUE
 from parity.golden import load_entry
 from parity.spec import op_names_in, render
 
@@ -211,12 +212,14 @@ def test_port_that_fails_the_handshake_is_a_one_line_usage_error_exit_2(tmp_path
     assert r.stdout == ""
 
 
-def test_graphs_with_ops_a_port_did_not_declare_are_skipped_and_strict_fails_them(tmp_path):
+def test_graphs_with_ops_a_port_did_not_declare_are_skipped_and_a_run_of_skips_alone_proves_nothing(tmp_path):
+    """A skip is not a failure (the port grows op by op), but a run in which every graph was skipped compared
+    nothing: NOTHING COMPARED, exit 1, so a gate cannot be green on an engine it never checked."""
     port = tmp_path / "addmul.py"
     port.write_text(HELLO.replace("'sub', 'mul', 'div', 'neg', 'pow_scalar', 'relu', 'maximum'", "'mul'") +
                     "for r in graphs():\n    print(json.dumps({'id': r['id'], 'error': 'x'}), flush=True)\n")
     r = check_port("seed/toy_max", "seed/cost", "--", sys.executable, str(port))
-    assert r.returncode == 0, r.stdout + r.stderr
+    assert r.returncode == 1 and "NOTHING COMPARED" in r.stdout.splitlines()[-1], r.stdout + r.stderr
     assert "SKIP" in r.stdout and "lacks maximum" in r.stdout + check_port(
         "seed/toy_max", "--json", "/dev/stdout", "-q", "--", sys.executable, str(port)).stdout
     strict = check_port("--strict", "seed/toy_max", "--", sys.executable, str(port))
@@ -276,3 +279,20 @@ def test_committed_ports_report_is_the_fresh_run_of_every_in_tree_port(tmp_path)
     assert "| port_template |" in fresh and "| micrograd 0.1.0 |" in fresh
     row = next(line for line in fresh.splitlines() if line.startswith("| add | scale |"))
     assert row.count("3/3") == 2 and "E](#micrograd" in row  # example ports pass; micrograd's RecursionError
+
+
+def test_strict_fails_an_entry_that_ran_some_of_its_cases_and_skipped_the_others():
+    """--strict: no skips, so an entry some of whose cases use an op the engine lacks fails too, not only an entry
+    whose every case was skipped; the summary says why it failed."""
+    from parity import report
+    from parity.engines import make, started
+    from parity.harness import Run
+
+    engine = make("micrograd_ref")
+    engine.start()
+    engine.ops = frozenset(engine.ops) - {"log"}
+    res = Run(engine, started("golden")).entry(CATALOGUE["pins/evaluation_order"])
+    assert res.status == "PASS" and res.count("SKIP") and res.count("PASS")
+    assert report.run_ok([res]) and not report.run_ok([res], strict=True)
+    line = report.summary([res], 0.0, "mine", "golden", strict=True)
+    assert line.endswith("1 entry FAILED (mine vs golden: 1 with skipped cases (--strict))"), line
