@@ -427,8 +427,13 @@ class Evidence:
         self.budget = DEEP_BUDGET  # nodes whose walk may still be replayed (walk_faults)
         self.weight = defaultdict(int)
         self.seen = []  # (op, graph, text), in order
+        self.writes_negative_zero = False  # a port seen to echo a -0.0 leaf as -0.0: its encoding is not the cause
 
     def add(self, graph, tape, mismatches, replays=None, route=IN_PROCESS):
+        if route == LINE_PROTOCOL and replays is not None and not self.writes_negative_zero:
+            self.writes_negative_zero = any(
+                n.op is None and n.data == 0.0 and math.copysign(1.0, n.data) < 0
+                and math.copysign(1.0, replays[0].data[n.id]) < 0 for n in tape.nodes)
         deep = self.budget >= len(tape.nodes)
         if deep and replays is not None:
             self.budget -= len(tape.nodes)
@@ -458,6 +463,8 @@ class Evidence:
                     echoed[text][1] += 1
                     continue
                 echoed[text] = [len(out), 0]
+            if self.writes_negative_zero:  # the encoding hint, where the port has shown that it writes -0.0
+                text = text.replace(_sign_hint(LINE_PROTOCOL), _sign_hint(IN_PROCESS))
             line = f"{graph}: {text}"
             if line not in out:
                 out.append(line)

@@ -112,6 +112,20 @@ def test_a_ports_crash_keeps_the_line_that_names_its_error_and_its_last_lines(tm
     assert "java.lang.StackOverflowError" in reason and "Engine.java:999" in reason, reason
 
 
+def test_an_error_line_ending_in_a_colon_keeps_the_message_on_the_next_line():
+    """Rust since 1.73 prints the panic's place, then its message on a line of its own (then, with
+    RUST_BACKTRACE=1, a backtrace whose frames name `panicking`)."""
+    log = StderrLog()
+    for line in ["thread 'main' panicked at src/main.rs:10:5:\n", "gradient of a missing node\n", "stack backtrace:\n",
+                 *[f"  {k:2}: core::panicking::panic_fmt\n             at /rustc/x/panicking.rs:{k}:5\n"
+                   for k in range(30)],
+                 "note: Some details are omitted, run with `RUST_BACKTRACE=full` for a verbose backtrace.\n"]:
+        for part in line.splitlines(keepends=True):
+            log.add(part)
+    text = stderr_excerpt(log, 3)
+    assert text.startswith("thread 'main' panicked at src/main.rs:10:5: gradient of a missing node | ... |"), text
+
+
 def test_the_stderr_excerpt_keeps_an_earlier_error_line_and_drops_stack_frames_from_it():
     log = StderrLog()
     for line in ["starting\n", "thread 'main' panicked at src/engine.rs:12:5\n",

@@ -89,3 +89,14 @@ def test_a_node_port_that_writes_minus_zero_as_0_is_told_so_and_no_op_is_blamed(
     assert lines and all("forward of" not in x and "backward of" not in x for x in lines[:1]), lines[:3]
     assert "js_port did not echo its inputs" in lines[0] and "zero sign lost" in lines[0]
     assert "difference=0.0" not in r.stdout
+
+
+def test_a_port_that_echoes_negative_zero_leaves_is_not_told_its_encoding_may_lose_zero_signs(tmp_path):
+    """An op that loses a zero sign (here mul's forward, as `a * b + 0.0`) is that op's fault once the port has
+    echoed a -0.0 leaf as -0.0 in the same run: no hint about writing -0.0 as 0."""
+    port = template_with(tmp_path, '"mul": (lambda a, b: a * b,', '"mul": (lambda a, b: a * b + 0.0,')
+    r = check_port(port, "edge/mul")
+    assert r.returncode == 1, r.stdout[-2000:] + r.stderr
+    lines = culprits(r.stdout)
+    assert lines and "forward of 'mul'" in lines[0] and "only its zero sign differs" in lines[0], lines[:2]
+    assert not [x for x in lines if "writes -0.0 as 0" in x or "SPEC section 7" in x], lines

@@ -297,10 +297,15 @@ class StderrLog(list):
         super().__init__()
         self.named = []  # at most 2: the first line that names an error, and the latest one
         self.ended = threading.Event()  # set when the stream has ended (the drain thread has read every line)
+        self.more = False  # the latest named line ends in ':': its message is the next line
 
     def add(self, line):
-        if ERROR_LINE.search(line) and not FRAME.match(line):
+        if self.more:  # Rust: "thread 'main' panicked at src/main.rs:10:5:" then the panic's message
+            self.named[-1] = f"{self.named[-1].rstrip()} {line.strip()}"
+            self.more = False
+        elif ERROR_LINE.search(line) and not FRAME.match(line):
             self.named[1:] = [line]
+            self.more = line.rstrip().endswith(":")
         self.append(line)
         del self[:-self.KEEP]
 
