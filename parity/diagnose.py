@@ -18,6 +18,7 @@ import struct
 from collections import defaultdict
 
 from .compare import same_bits
+from .spec_eval import aliases
 from .walks import SHORT, TORCH, named_walks, orders_of
 
 ECHO_WEIGHT = 10 ** 6  # an input not echoed explains everything downstream of it: it ranks before any op
@@ -62,6 +63,21 @@ def culprits(tape, mismatches, replays=None, route=IN_PROCESS, deep=True):
     return found
 
 
+def select_faults(tape, bad_grad, cand, ref):
+    """A select node whose gradient is none of its inputs' gradients in the candidate: the engine keeps it as a
+    node of its own (its gradient only what its consumers sent it), where the spec's select is the input it
+    chose, the same node, with that input's whole gradient (SPEC section 2)."""
+    for i in sorted(bad_grad):
+        n = tape.nodes[i]
+        if n.op == "select" and not any(same_bits(cand.grad[i], cand.grad[j]) for j in n.inputs):
+            chosen = aliases(tape, ref.data)[i]
+            return [("select", len(bad_grad),
+                     f"select ({n.by}) at node {tape.name_of(i)}: its grad, {cand.grad[i]!r}, is not the grad of the "
+                     f"input it chose, {tape.name_of(chosen)} ({ref.grad[chosen]!r}): a select node is the input it "
+                     f"chose, not a node of its own, and its grad is that input's whole gradient (SPEC section 2)")]
+    return []
+
+
 def _culprits(tape, mismatches, replays=None, route=IN_PROCESS, deep=True):
     """[(op name, weight, text)], most likely first; weight is the number of disagreeing nodes the op explains
     in this graph (Evidence adds weights up over a run's graphs). The op is ACCUMULATION for backward() itself,
@@ -87,6 +103,9 @@ def _culprits(tape, mismatches, replays=None, route=IN_PROCESS, deep=True):
         return [(f"{ACCUMULATION}/outside", len(bad_grad), f"gradient accumulation at node {tape.name_of(stray[0])}: a node "
                                               f"outside the output's graph received a gradient (backward() did not "
                                               f"start from the output, #{tape.output}, which does not depend on it)")]
+    own = select_faults(tape, bad_grad, *replays) if replays is not None and not bad_data else []
+    if own:
+        return own
     if replays is not None and not bad_data and bad_grad:
         walk = _tie_with_op(tape, bad_grad, walk_faults(tape, bad_grad, *replays) if deep else [])
         if walk:

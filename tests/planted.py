@@ -6,7 +6,8 @@ checks that the first culprit names the bug.
 The bugs are the ways engines and ports were measured to go wrong (issue 22): the walk (its order, nodes that
 send too early, from outside the output's graph, to no leaf), the sum (+0.0 start, `=`, a restart at zero, a
 masked zero share not sent, `.grad` added to +0.0), storage and output (float32, a saturating integer
-conversion, no gradient kept on op nodes), a stale second backward(), and two ops (a forward, a backward).
+conversion, no gradient kept on op nodes), a stale second backward(), two ops (a forward, a backward), and a
+select kept as a node of its own rather than as the input it chose.
 """
 
 import math
@@ -70,6 +71,8 @@ class Planted(Engine):
         tape, bug = graph.tape, self.bug
         data = self.forward(tape)
         alias = spec_eval.aliases(tape, data)
+        if bug == "select its own node":  # its own gradient, which it then sends whole to the input it chose
+            chosen, alias = {i: alias[i] for i in range(len(alias))}, list(range(len(alias)))
         n = len(tape.nodes)
         out = alias[tape.output]
         reached, stack = {out}, [tape.output]
@@ -100,6 +103,8 @@ class Planted(Engine):
             node = tape.nodes[i]
             if bug in ("increasing order", "breadth-first once", "outside sends"):
                 g = upstream.get(i, 0.0)  # what it holds now: C ports start every gradient at 0.0
+            elif bug == "select its own node" and i not in upstream:
+                continue  # an input the select did not choose: it received nothing
             else:
                 g = upstream.pop(i)
             if bug == "grad added to +0.0":
@@ -107,6 +112,9 @@ class Planted(Engine):
             elif bug != "leaves get none" or node.op is not None:
                 grad[i] = grad[i] + g if grad[i] else g
             if node.op is None:
+                continue
+            if node.op == "select":  # (bug "select its own node" only: otherwise a select is never walked)
+                upstream[chosen[i]] = upstream[chosen[i]] + g if chosen[i] in upstream else g
                 continue
             for k, (j, s) in enumerate(zip(node.inputs, self.shares(node, g, data))):
                 t = alias[j]
@@ -135,4 +143,4 @@ class Planted(Engine):
 
 BUGS = ["increasing order", "breadth-first once", "outside sends", "leaves get none", "grad added to +0.0",
         "masked share not sent", "sum from +0.0", "= instead of +=", "restart at zero", "float32",
-        "saturating output", "no op gradients", "stale", "tanh forward", "mul backward"]
+        "saturating output", "no op gradients", "stale", "tanh forward", "mul backward", "select its own node"]

@@ -24,7 +24,7 @@ from .planted import BUGS, Planted
 from .test_accumulation_order import Stale, Walk
 from .wrong_orders import b_before_a, b_pushed_first, breadth_first, depth_first, old_stack, right
 
-ENTRIES = ["pins/accumulation_order", "seed/chain_rule/reuse_b_add", "seed/chain_rule/reuse_b_mul", "seed/toy_max",
+ENTRIES = ["pins/accumulation_order", "pins/builtin_max_min_sorted", "seed/chain_rule/reuse_b_add", "seed/chain_rule/reuse_b_mul", "seed/toy_max",
            "seed/relu_net", "random/fixed_40", "mlp/classic_3_4_4_1", "edge/maximum", "edge/exp"]
 
 ACC, ENG = "gradient accumulation at node #", "the engine at node #"
@@ -48,6 +48,7 @@ EXPECTED = {
     "stale": (ACC, r"the gradient is stale"),
     "tanh forward": ("forward of 'tanh' at node #", ""),
     "mul backward": ("backward of 'mul' at node #", ""),
+    "select its own node": ("select (", r"a select node is the input it chose, not a node of its own"),
 }
 
 
