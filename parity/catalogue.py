@@ -610,8 +610,8 @@ def order_graph(values, steps, output):
 @_pin("pins/accumulation_order",
       "Contributions summed in the spec's order (SPEC section 3: nodes made later first, a's share before b's, the "
       "first contribution as is): a node with many consumers of very different magnitudes, x - x after a tiny "
-      "contribution, and graphs found by search on which the old stack, depth-first, breadth-first, b-before-a, "
-      "sum-from-+0.0 and from-the-last-node walks each give other bits.")
+      "contribution, a zero partial sum followed by -0.0, and graphs found by search on which the old stack, "
+      "depth-first, breadth-first, b-before-a, sum-from-+0.0 and from-the-last-node walks each give other bits.")
 def accumulation_order():
     cases = []
     # x feeds n products of very different magnitudes, summed left to right: x's contributions arrive last
@@ -643,6 +643,14 @@ def accumulation_order():
         q = (x / x).label("q")
         out = (q * t.leaf(w, "w")) + (x * t.leaf(tiny, "tiny"))
         cases.append((f"(x / x) * {w!r} + x * {tiny!r}", t.set_output(out.label("out"))))
+    # a zero partial sum, then -0.0: made in the order c3, c2, c1, the products send x their shares as 1.0, -1.0,
+    # -0.0; (1.0 + -1.0) + -0.0 is +0.0, where a sum kept in .grad under step 4's zero rule (or restarted at a
+    # zero) starts again from the -0.0; w's two shares tell that from keeping only the last one (=, not +=)
+    t = Tape()
+    x, w, nz, m1, one = t.leaves(("x", 3.0), ("w", 0.5), ("nz", -0.0), ("m1", -1.0), ("one", 1.0))
+    c3, c2, c1 = (x * nz).label("c3"), (x * m1).label("c2"), (x * one).label("c1")
+    out = c1 + c2 + c3 + (w * 2.0 + w * 3.0)
+    cases.append(("x * 1 + x * -1 + x * -0.0 + (w * 2 + w * 3)", t.set_output(out.label("out"))))
     for k, graph_def in enumerate(ORDER_GRAPHS):
         cases.append((f"order graph {k}", order_graph(*graph_def)))
     return cases

@@ -1000,7 +1000,8 @@ cases = ([edge_case("div", [a, b], [], g) for a, b, g in ORDER_DIV]
 
 `pins/accumulation_order` pins the order in which a node's gradient contributions are
 summed (section 3): one leaf consumed many times with terms of very different magnitudes,
-and `x - x` / `x / x` after a tiny contribution reached `x` first.
+`x - x` / `x / x` after a tiny contribution reached `x` first, and a zero partial sum
+followed by -0.0 (a sum kept in `.grad` under step 4's zero rule starts again there).
 
 ```python
 SCALES = (1.0, 1e-16, 3e-17, 1e-16, 7e-17, 1e-16)
@@ -1032,12 +1033,18 @@ def self_op(op, tiny, w):
         return label(d * leaf(w, "w") + x * leaf(tiny, "tiny"), "out")   # leaf w, mul, leaf tiny, mul, add
     return build
 
+def zero_partial_sum():                             # x receives 1.0, -1.0, then -0.0: the sum is +0.0
+    x, w, nz, m1, one = [leaf(v, n) for v, n in [(3.0, "x"), (0.5, "w"), (-0.0, "nz"), (-1.0, "m1"), (1.0, "one")]]
+    c3, c2, c1 = label(x * nz, "c3"), label(x * m1, "c2"), label(x * one, "c1")   # made in this order
+    return label(c1 + c2 + c3 + (w * 2.0 + w * 3.0), "out")   # add, add; const 2.0, mul, const 3.0, mul, add; add
+
 # entry: pins/accumulation_order
 cases = [(f"sum of x * c_i, c = {scales!r}", sum_of_products(scales)) for scales in [SCALES, SCALES[::-1]]]
 cases.append(("alternating x / (1/c) - s and -(x * c) + s", alternating))
 for tiny, w in [(1e-16, 1.0), (3e-17, -1.0), (1e-16, 3.0)]:
     cases.append((f"(x - x) * {w!r} + x * {tiny!r}", self_op("-", tiny, w)))
     cases.append((f"(x / x) * {w!r} + x * {tiny!r}", self_op("/", tiny, w)))   # 9 cases
+cases.append(("x * 1 + x * -1 + x * -0.0 + (w * 2 + w * 3)", zero_partial_sum))  # 10 cases
 
 # graphs found by search, on which a wrong walk gives other bits: (leaf values, ops over node ids, output)
 ORDER_GRAPHS = {order_graphs}
@@ -1050,7 +1057,7 @@ def program(values, steps, output):
         return nodes[output]                                         # often not the last node
     return build
 
-cases += [(f"order graph {k}", program(*g)) for k, g in enumerate(ORDER_GRAPHS)]   # 19 cases
+cases += [(f"order graph {k}", program(*g)) for k, g in enumerate(ORDER_GRAPHS)]   # 20 cases
 ```
 """
 
