@@ -178,6 +178,12 @@ Consequences a port must reproduce:
 - Nothing depends on memory addresses or hash order: results are bit-identical across runs.
 - Nodes the output does not depend on keep their gradient (0.0).
 
+What the runner cannot see: each graph request is built fresh and answered after one
+`backward()`, so step 4 with a `.grad` that already holds a gradient (a second `backward()`
+without `zero_grad`) is never exercised over the line protocol. Test it in the port's own
+suite: build `x * y`, call `backward()` twice, expect twice the first gradients. (An engine
+run in process that declares the promise `"backward twice"` is checked for it on every graph.)
+
 **Select nodes in the backward.** A select node (section 2) makes no node of its own: it
 *is* its chosen input. So in step 1 an edge from an op node into a select node is an edge
 into the chosen input (the select's consumers count as consumers of the chosen input,
