@@ -255,13 +255,15 @@ def _skip_zero(w):
 
 def named_walks(tape, data, grads, same):
     """[(key, description)] of the walks that give `grads` (same(a, b) compares two gradients) where the spec's walk
-    does not: the first summation order that does (key "order"), else every fault that does (one per key)."""
+    does not: the summation orders that do (one entry, key "order": the most common first, naming the others
+    this graph cannot tell from it), else every fault that does (one per key)."""
     w = Walker(tape, data)
     if all(same(a, b) for a, b in zip(grads, w.pull(TORCH))):
         return []
-    for text, got in _orders(w):
-        if all(same(a, b) for a, b in zip(grads, got)):
-            return [("order", text)]
+    orders = [text for text, got in _orders(w) if all(same(a, b) for a, b in zip(grads, got))]
+    if orders:
+        alike = f" (or {'; or '.join(orders[1:])}: this graph cannot tell them apart)" if orders[1:] else ""
+        return [("order", orders[0] + alike)]
     found = {}
     for key, text, got in _faults(w):
         if key not in found and all(same(a, b) for a, b in zip(grads, got)):

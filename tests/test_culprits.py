@@ -297,3 +297,12 @@ def test_bugs_planted_in_a_python_port_are_named_first(tmp_path):
         if wrong or not firsts:
             missed[bug] = next(iter(wrong.values()), "not caught")
     assert not missed, "\n".join(f"- {bug}: {why}" for bug, why in missed.items())
+
+
+def test_a_graph_on_which_two_usual_orders_give_the_same_bits_names_both():
+    """b's share before a's, on `order graph 4`, gives the same gradients as creation order: the line names both,
+    so the porter is not sent after the wrong one."""
+    res = Run(Walk("b before a", b_before_a), started("golden")).entry(CATALOGUE["pins/accumulation_order"])
+    line = next(s for s in res.suspects if "[order graph 4]" in s)
+    assert "in creation order" in line and "b share before its a share" in line, line
+    assert "this graph cannot tell them apart" in line, line
