@@ -351,7 +351,11 @@ list of the op names of section 4 that the port implements, plus `"select"` if i
 select nodes (section 2). The runner never sends a
 graph that uses an op missing from `ops`: that graph is **SKIPPED**, not FAILED (with
 `--strict`, a skip counts as a failure). So a port can be checked from its first two ops
-on, and grows op by op. An optional seventh field, `"correctly_rounded"`, lists the
+on, and grows op by op: `add` and `mul`, then `sub`, `neg`, `div`, `pow_scalar`, `relu`,
+`maximum`, `minimum`, `select`, `tanh`, `exp`, `log`, `sigmoid`, `pow` is an order in which
+each step unlocks graphs (`check-port --op NAME` runs the graphs that use an op; the port
+template's README lists what each step unlocks). A run in which every graph was skipped
+compared nothing and fails (exit 1). An optional seventh field, `"correctly_rounded"`, lists the
 primitives of section 1 the port rounds correctly, names from `sqrt`, `rsqrt`, `fma`, `tanh`,
 `exp`, `log`, `pow` (default `["fma", "rsqrt", "sqrt"]`, what IEEE 754 requires). A port on a
 runtime whose `Math.sqrt` is not correctly rounded leaves it out, and its sqrt values are then
