@@ -474,8 +474,8 @@ const HELLO = JSON.stringify({
 
 // One message in, the line to answer (or null for none). Protocol v1 (SPEC section 7):
 // "start" gets the hello (the version we speak, whatever was asked: the runner decides);
-// "graph" gets {"id", "data", "grad"} or {"id", "error"}. A request without "type" is
-// the pre-v1 runner's (no handshake, no id) and is answered without an id.
+// "graph" gets {"id", "data", "grad"} or {"id", "error"}; a line of any other type (or
+// none) is ignored.
 function respond(line) {
   let msg;
   try {
@@ -485,11 +485,11 @@ function respond(line) {
   }
   const kind = msg !== null && typeof msg === 'object' ? msg.type : undefined;
   if (kind === 'start') return HELLO;
-  if (kind !== 'graph' && kind !== undefined) {
-    console.error(`js_port: ignoring a message of type ${JSON.stringify(kind)}`);
+  if (kind !== 'graph') {
+    console.error(`js_port: ignoring a message of type ${JSON.stringify(kind === undefined ? null : kind)}`);
     return null;
   }
-  const head = kind === 'graph' ? `"id":${JSON.stringify(msg.id === undefined ? null : msg.id)},` : '';
+  const head = `"id":${JSON.stringify(msg.id === undefined ? null : msg.id)},`;
   try {
     return `{${head}${runRequest(msg).slice(1)}`;
   } catch (e) {

@@ -75,11 +75,10 @@ def respond(msg):
     kind = msg.get("type")
     if kind == "start":
         return HELLO  # the version we speak, whatever was asked: the runner decides
-    if kind not in ("graph", None):
+    if kind != "graph":  # SPEC section 7: a line of any other type (or none) is ignored
         print(f"python_port: ignoring a message of type {kind!r}", file=sys.stderr)
         return None
-    # kind None: a request of the pre-v1 runner (no handshake, no id), answered without an id
-    head = {"id": msg.get("id")} if kind == "graph" else {}
+    head = {"id": msg.get("id")}
     try:
         return {**head, **run(msg)}
     except Exception as exc:  # report, keep serving
