@@ -24,6 +24,8 @@ import time
 from collections import deque
 from multiprocessing.connection import wait
 
+from .lifetime import die_with_parent
+
 DEFAULT_TIMEOUT = 120.0  # seconds a case may take (the slowest built-in case, scale/* in torch, takes a few)
 MAX_CRASHES = 8  # crashes in one entry before its unfinished cases are given up
 GRACE = 5.0  # beyond the limit before the parent kills a worker (a port's own timer, the same limit, and its stop speak first)
@@ -33,16 +35,6 @@ _FORKED = {}  # set before forking: workers inherit the run and the entries and 
 
 
 # --- in the worker -----------------------------------------------------------------------------------
-
-def _die_with_parent():
-    """Linux: this process is killed when its parent dies, so nothing outlives a killed run."""
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
 
 class _Progress:
     """Which case a worker is at, in memory it shares with the parent (written without a system call, read by
@@ -115,7 +107,7 @@ def _worker_main(conn, parent_end, progress):
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.pthread_sigmask(signal.SIG_UNBLOCK, _SIGNALS)
     parent_end.close()
-    _die_with_parent()
+    die_with_parent()
     run = _FORKED["run"]
     try:
         run.engine.after_fork()

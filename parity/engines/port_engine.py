@@ -22,6 +22,7 @@ import time
 
 from micrograd_ref.ops import OPS, PRIMITIVES
 
+from ..lifetime import child_setup
 from .base import ALL_OPS, SPEC_CORRECTLY_ROUNDED, Engine, EngineError, EngineUnavailable, Replay
 
 PROTOCOL = 1
@@ -95,7 +96,8 @@ class Port(Engine):
     def _spawn(self):
         try:
             self.proc = subprocess.Popen(self.cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                         stderr=subprocess.PIPE, text=True, bufsize=1, encoding="utf-8")
+                                         stderr=subprocess.PIPE, text=True, bufsize=1, encoding="utf-8",
+                                         preexec_fn=child_setup())  # killed with its worker, even by SIGKILL
         except OSError as exc:
             raise EngineUnavailable(f"cannot run {shlex.join(self.cmd)}: {exc.strerror or exc}") from None
         self.lines = queue.Queue()
