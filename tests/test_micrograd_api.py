@@ -12,9 +12,11 @@ import json
 import math
 import os
 import shutil
+import signal
 import struct
 import subprocess
 import sys
+import time
 
 import pytest
 
@@ -22,6 +24,7 @@ from parity.catalogue import CATALOGUE, cases_of
 from parity.engines import Graph, make
 from parity.engines import micrograd_api
 from parity.engines.micrograd_engine import SCRIPT
+from tests.processes import alive, children, naming
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 ZOO = os.path.join(ROOT, "tests", "zoo")
@@ -48,7 +51,7 @@ def zoo(monkeypatch):
 
 
 ZOO_MODULES = {"spelled", "leafonly", "float32", "setorder", "segfault", "aborts", "hangs", "garbage", "noops",
-               "nobackward", "crashing"}  # crashing: what segfault, aborts and hangs share
+               "nobackward", "crashing", "probecrash"}  # crashing: what segfault, aborts and hangs share
 
 
 @pytest.fixture(scope="module")
@@ -454,3 +457,74 @@ def test_readme_check_your_own_engine_starts_with_the_one_command_and_shows_the_
     for name in ("`name`", "`ops`", "`run(graph)`", "`call`", "`parity.engines.base.OPERATORS`",
                  "`correctly_rounded`", "`promises`", "`grads`", '`grads = "leaves"`'):
         assert name in fields, name
+
+
+# --- a probe that crashes, exits or hangs ---------------------------------------------------------------
+
+@pytest.mark.parametrize("route", ["in process", "--python"])
+def test_an_op_whose_probe_crashes_or_exits_the_interpreter_is_missing_with_why_and_the_run_goes_on(venv, route,
+                                                                                                   tmp_path):
+    """The probe is rehearsed in a forked child first: pow (a segfault) and tanh (sys.exit) are missing, named
+    with what they did; the other ops, relu spelled reLU among them, are found and checked."""
+    where = ("--python", venv) if route == "--python" else ()
+    out = tmp_path / "p.json"
+    r = parity("--engine", "micrograd:probecrash", *where, "seed/L_graph", "edge/pow", "-j", "1",
+               "--reference", "golden", "--json", str(out))
+    probe = r.stdout.splitlines()[0]
+    assert "found 5 ops: add, mul, neg, pow_scalar, relu" in probe, r.stdout + r.stderr
+    assert "pow (its probe crashed the interpreter (killed by SIGSEGV, signal 11))" in probe, probe
+    assert "tanh (its probe raised SystemExit, which ends the interpreter)" in probe, probe
+    assert "Traceback" not in r.stdout + r.stderr
+    graphs = {g["name"]: g["status"] for g in json.loads(out.read_text())["graphs"]}
+    assert graphs == {"seed/L_graph": "PASS", "edge/pow": "SKIP"}, graphs
+
+
+def test_a_probe_step_that_hangs_is_missing_after_the_limit(zoo, monkeypatch):
+    monkeypatch.setattr(micrograd_api, "PROBE_LIMIT", 1.0)
+    monkeypatch.setitem(sys.modules, "hangsprobe", type(sys)("hangsprobe"))
+    import crashing
+
+    class Value(crashing.Value):
+        def exp(self):
+            time.sleep(60)
+
+    sys.modules["hangsprobe"].Value = Value
+    adapter = micrograd_api.probed("hangsprobe")
+    assert adapter.missing["exp"] == "its probe hung (over 1 s)" and "relu" in adapter.ops
+
+
+def _cmdline(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read().decode(errors="replace")
+    except OSError:
+        return ""
+
+
+@pytest.mark.parametrize("signum, code", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_during_a_hang_through_python_leaves_no_port_process(venv, signum, code):
+    """The port process hangs in backward() (seed/layer3) inside a worker; the run is signalled: the worker is
+    killed, and its port with it (PR_SET_PDEATHSIG), not left to the init process."""
+    env = {**os.environ, "PYTHONPATH": ZOO}
+    proc = subprocess.Popen([sys.executable, "-m", "parity", "--engine", "micrograd:hangs", "--python", venv,
+                             "seed/layer3", "-j", "1", "--reference", "golden"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def adapters():  # micrograd_api.py run by the engine's interpreter: the handshake's process, the worker's
+        return [p for p in naming(venv) if "micrograd_api.py" in _cmdline(p)]
+
+    deadline = time.monotonic() + 60
+    while not adapters() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(2.0)  # the worker's port is hanging in seed/layer3's backward()
+    ports = adapters()
+    if not ports:
+        proc.kill()
+        pytest.fail(f"no port started: {proc.communicate()}")
+    proc.send_signal(signum)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == code and err.strip().endswith("interrupted"), (out, err)
+    deadline = time.monotonic() + 5
+    while [p for p in ports if alive(p)] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [p for p in ports if alive(p)], "a port process outlived the run"

@@ -28,8 +28,11 @@ import numbers
 import operator
 import os
 import pkgutil
+import select
+import signal
 import struct
 import sys
+import time
 
 PROTOCOL = 1
 FATAL = "micrograd API: "  # the script's one-line setup failure on stderr starts with this
@@ -70,6 +73,7 @@ OPS = (*PROBES, "select")  # the spec's ops (micrograd_ref/ops.py) and the selec
 PROBE_RTOL = 1e-6  # a float32 engine still has its ops found (the harness then reports its rounding)
 COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
 # the op tried when probing whether op nodes keep their gradient: c = f(a, b), d = f(c, a), d.backward()
+PROBE_LIMIT = 10.0  # seconds one step of the probe may take in its rehearsal before it is said to hang
 GRAD_PROBE_ORDER = ("add", "mul", "sub", "neg", "exp", "tanh", "sigmoid", "div", "pow_scalar", "relu", "log",
                     "pow", "maximum", "minimum")
 
@@ -96,12 +100,22 @@ def real(x, what):
 
 def _show(x):
     text = repr(x)
-    return f"{type(x).__name__} {text[:40] + ('...' if len(text) > 40 else '')}"
+    return f"{type(x).__name__} {text[:60] + ('...' if len(text) > 60 else '')}"
 
 
 def _why(exc):
     text = str(exc).splitlines()[0] if str(exc) else ""
     return f"{type(exc).__name__}" + (f": {text[:70]}" if text else "")
+
+
+def _spelled(obj, names):
+    """The names, then any other attribute of obj that is one of them in another case (``reLU``, ``LN``)."""
+    lower = {n.lower() for n in names}
+    try:
+        others = sorted(a for a in dir(obj) if a.lower() in lower and a not in names)
+    except Exception:  # a module or class whose dir() fails
+        others = []
+    return [*names, *others]
 
 
 def _near(x, want):
@@ -220,18 +234,24 @@ class Adapter:
     """A micrograd-API engine, found and probed. ``ops``: {op: function(*values, *params)}; ``missing``:
     {op: why}; ``grads``: "all" or "leaves"; ``remarks``: what works only in part (``2 - v`` raising)."""
 
-    def __init__(self, target):
+    def __init__(self, target, skip=None, step=None):
+        """``skip``: {op or "gradients": why} of probe steps not to run (they crashed or hung a rehearsal, see
+        probed); ``step``: called with each step's name before it runs (the rehearsal's progress)."""
         self.target = target
+        self.skip, self._step = dict(skip or {}), step or (lambda name: None)
+        self._step("import")
         self.cls, self.module = find_value_class(target)
         self.value_class = _where(self.cls)
         self.backward_name = _backward_name(self.cls)
         self.version = _version(self.module, self.cls)
         self.ops, self.missing, self.remarks, self.unspelled = {}, {}, [], []
+        self._step("leaf")
         self._check_leaf()
         self._probe()
         if not self.ops:
             raise Unusable(f"the probe found no op of {self.value_class} that works: "
                            + "; ".join(f"{op}: {why}" for op, why in self.missing.items()))
+        self._step("gradients")
         self.grads = self._probe_grads()
 
     # -- probing --
@@ -272,11 +292,14 @@ class Adapter:
                 vs = [self.leaf(x) for x in xs]
                 out = fn(*vs, *ps)
                 got = real(out.data, f"({shown}).data")
+                # inside the try: a C extension may return a result with an error still pending, which then
+                # surfaces at the next operation, here (minigrad 0.0.6's Value ** Value)
+                near = _near(got, want)
             except Garbage as exc:
                 return str(exc)
             except Exception as exc:
                 return f"{shown} raised {_why(exc)}"
-            if not _near(got, want):
+            if not near:
                 return f"{shown} gave {got!r}, not {want!r}"
             try:
                 self.backward(out)
@@ -291,6 +314,10 @@ class Adapter:
     def _find(self, op, candidates, nothing):
         """Try (spelling, function) candidates in order; the first that works is the op. ``nothing``: why the
         op is missing when there is no candidate at all."""
+        if op in self.skip:
+            self.missing[op] = self.skip[op]
+            return
+        self._step(op)
         first_why = None
         for spelling, fn in candidates:
             why = self._try(fn, spelling, PROBES[op])
@@ -322,9 +349,9 @@ class Adapter:
             binary = op in ("maximum", "minimum")
             candidates = [("{a}.%s({b})" % name if binary else "{a}.%s()" % name,
                            (lambda a, b, n=name: getattr(a, n)(b)) if binary else (lambda a, n=name: getattr(a, n)()))
-                          for name in names if callable(getattr(self.cls, name, None))]
+                          for name in _spelled(self.cls, names) if callable(getattr(self.cls, name, None))]
             for module in modules:
-                for name in names:
+                for name in _spelled(module, names):
                     f = getattr(module, name, None)
                     if callable(f) and not isinstance(f, type):
                         candidates.append(("%s.%s(%s)" % (module.__name__, name, "{a}, {b}" if binary else "{a}"), f))
@@ -336,6 +363,10 @@ class Adapter:
 
     def _probe_select(self):
         """select: builtin max/min/sorted and a < b etc. on the values, and with a plain number on either side."""
+        if "select" in self.skip:
+            self.missing["select"] = self.skip["select"]
+            return
+        self._step("select")
         name = self.cls.__name__
         if all(getattr(self.cls, d) is getattr(object, d) for d in ("__lt__", "__le__", "__gt__", "__ge__")):
             self.missing["select"] = "no comparison operators"
@@ -361,6 +392,9 @@ class Adapter:
         """"leaves" when an op node's .grad after backward() is missing, None or 0 where its gradient is not."""
         op = next((o for o in GRAD_PROBE_ORDER if o in self.ops), None)
         if op is None:  # only select: every node is a leaf
+            return ALL
+        if "gradients" in self.skip:  # every node's gradient is compared; the graphs will show what happens
+            self.remarks.append(f"reading an op node's .grad: {self.skip['gradients']}")
             return ALL
         fn, (xs, ps, _) = self.ops[op], PROBES[op][0]
         try:
@@ -420,6 +454,95 @@ class Adapter:
         return {"name": self.target, "version": self.version, "value_class": self.value_class,
                 "backward": self.backward_name, "grads": self.grads, "ops": sorted(self.ops),
                 "spellings": dict(self.spellings), "missing": dict(self.missing), "remarks": list(self.remarks)}
+
+
+# --- the probe rehearsed: a crash or a hang costs an op, not the run ---------------------------------------
+
+def probed(target):
+    """Adapter(target), its probe first rehearsed in forked children (POSIX): a step that crashes the interpreter
+    (a segfault in a C extension), ends it (sys.exit) or hangs (PROBE_LIMIT) makes that op missing, with why,
+    and the probe is rehearsed again without it; the probe that counts then runs here without those steps. A
+    crash while importing MODULE or making a value is Unusable (exit 2, one line)."""
+    if not hasattr(os, "fork"):
+        return Adapter(target)
+    skip = {}
+    for _ in range(len(OPS) + 2):
+        step, how = _rehearse(target, skip)
+        if how is None:
+            return Adapter(target, skip)
+        if step in ("import", "leaf", None):
+            doing = {"import": f"importing {target}", "leaf": "making a value"}.get(step, "starting")
+            raise Unusable(f"the probe {how} while {doing}")
+        skip[step] = f"its probe {how}"
+    raise Unusable(f"the probe kept failing: {skip}")
+
+
+def _rehearse(target, skip):
+    """(the step it stopped at, how) of one rehearsal in a forked child, or (None, None) when it finished."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: silent, tied to its parent, never back into the caller's code
+        code = 0
+        try:
+            os.close(r)
+            _die_with_parent()
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, 1)
+            os.dup2(null, 2)
+            try:
+                Adapter(target, skip, step=lambda name: os.write(w, name.encode() + b"\n"))
+            except Exception:
+                pass  # the probe that counts reports it
+            os.write(w, b"done\n")
+        except BaseException as exc:  # SystemExit, KeyboardInterrupt from the engine
+            os.write(w, b"exit " + type(exc).__name__.encode() + b"\n")
+            code = 70
+        finally:
+            os._exit(code)
+    os.close(w)
+    step, buf, said, deadline = None, b"", None, time.monotonic() + PROBE_LIMIT
+    try:
+        while True:
+            ready, _, _ = select.select([r], [], [], max(0.0, deadline - time.monotonic()))
+            if not ready:
+                os.kill(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                return step, f"hung (over {PROBE_LIMIT:g} s)"
+            chunk = os.read(r, 4096)
+            if not chunk:
+                break
+            *lines, buf = (buf + chunk).split(b"\n")
+            for line in lines:
+                if line == b"done" or line.startswith(b"exit "):
+                    said = line.decode()
+                else:
+                    step, deadline = line.decode(), time.monotonic() + PROBE_LIMIT
+    finally:
+        os.close(r)
+    _, status = os.waitpid(pid, 0)
+    if said == "done":
+        return None, None
+    if said:
+        return step, f"raised {said[5:]}, which ends the interpreter"
+    if os.WIFSIGNALED(status):
+        sig = os.WTERMSIG(status)
+        try:
+            name = signal.Signals(sig).name
+        except ValueError:
+            name = "a signal"
+        return step, f"crashed the interpreter (killed by {name}, signal {sig})"
+    return step, f"ended the interpreter (exit code {os.WEXITSTATUS(status)})"
+
+
+def _die_with_parent():
+    """Linux: the rehearsal dies with the process that forked it (PR_SET_PDEATHSIG), even one killed by SIGKILL.
+    (parity.lifetime has the same for the harness; this file must stand alone.)"""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)
+    except (OSError, AttributeError):
+        pass
 
 
 def _attr(v, name, i):
@@ -527,7 +650,7 @@ def main(argv):
     os.dup2(2, 1)
     sys.stdout = sys.stderr
     try:
-        adapter = Adapter(argv[0])
+        adapter = probed(argv[0])
     except Unusable as exc:
         print(FATAL + "micrograd:%s: %s" % (argv[0], exc), file=sys.stderr)
         return 2

@@ -14,7 +14,7 @@ import os
 import subprocess
 
 from .base import Engine, EngineError, EngineUnavailable, Replay
-from .micrograd_api import FATAL, Adapter, Garbage, Unusable
+from .micrograd_api import FATAL, Garbage, Unusable, probed
 from .port_engine import Port, parse_line
 
 PREFIX = "micrograd:"
@@ -46,7 +46,7 @@ class MicrogradAPI(Engine):
         if self.adapter is not None:
             return
         try:
-            self.adapter = Adapter(self.target)
+            self.adapter = probed(self.target)
         except Unusable as exc:
             raise EngineUnavailable(f"{PREFIX}{self.target}: {exc}") from None
         self.ops = frozenset(self.adapter.ops)
