@@ -233,6 +233,13 @@ def counts(results):
 
 
 def summary(results, seconds, engine, reference, strict=False):
+    """The run's one line: what was compared and how, then the verdict (summary_parts)."""
+    return "".join(summary_parts(results, seconds, engine, reference, strict))
+
+
+def summary_parts(results, seconds, engine, reference, strict=False):
+    """(what was compared, ending in "level L: "; the verdict in words: "all agree (a == b)", "2 entries FAILED
+    (...)", "NOTHING COMPARED (...)")."""
     n = counts(results)
     n_cases = sum(len(r.cases) for r in results)
     nodes = sum(r.nodes for r in results)
@@ -254,11 +261,11 @@ def summary(results, seconds, engine, reference, strict=False):
     if bad:
         entries = f"{bad} entr{'y' if bad == 1 else 'ies'} FAILED"
         if set(why) == {"disagree"}:
-            return head + f"{entries} ({engine} disagrees with {reference})"
-        return head + f"{entries} ({engine} vs {reference}: " + ", ".join(f"{n} {w}" for w, n in why.most_common()) + ")"
+            return head, f"{entries} ({engine} disagrees with {reference})"
+        return head, f"{entries} ({engine} vs {reference}: " + ", ".join(f"{n} {w}" for w, n in why.most_common()) + ")"
     if not nodes:
-        return head + f"NOTHING COMPARED ({engine} vs {reference})"
-    return head + f"all agree ({engine} == {reference})"
+        return head, f"NOTHING COMPARED ({engine} vs {reference})"
+    return head, f"all agree ({engine} == {reference})"
 
 
 def verdict_level(results):

@@ -169,11 +169,11 @@ def render(results, seconds, engines=(), expectations=None, strict=False, comman
     ids = Ids()
     engine = results[0].engine if results else "?"
     reference = results[0].reference if results else "?"
-    summary = report.summary(results, seconds, engine, reference, strict)
+    head, tail = report.summary_parts(results, seconds, engine, reference, strict)
+    summary = head + tail
     plines = report.platform_lines(engines, results)
     nothing = all(r.ok_when(strict) for r in results) and not sum(r.nodes for r in results)
     word, cls = ("NOTHING COMPARED", "empty") if nothing else (("FAIL", "fail") if status else ("PASS", "pass"))
-    tail = summary.rsplit(": ", 1)[-1]
     entry_id = {r.name: ids("entry", r.name) for r in results if r.status != "PASS"}
     out = ['<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">',
            '<meta name="viewport" content="width=device-width, initial-scale=1">',

@@ -126,6 +126,9 @@ def test_the_verdict_says_what_the_exit_status_says_in_words_and_colour(pages, b
         text = verdict.inner_text()
         colour = verdict.evaluate("e => getComputedStyle(e).backgroundColor")
     red, green = "rgb(198, 40, 40)", "rgb(27, 127, 59)"
+    line = next(x for x in r.stdout.splitlines() if "nodes compared" in x)  # the terminal's summary
+    said = line.split(", level ", 1)[1].split(": ", 1)[1]  # its verdict: parentheses and colons whole
+    assert text == f"{'FAIL' if r.returncode else 'PASS'}: {said} (exit status {r.returncode})", (text, line)
     if r.returncode:
         assert text.startswith("FAIL") and "exit status 1" in text and colour == red and not doc["ok"]
     else:
