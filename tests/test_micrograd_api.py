@@ -407,6 +407,7 @@ def test_bad_engine_in_its_own_interpreter_is_exit_2_with_the_same_line(venv, mo
     r = parity("--engine", f"micrograd:{module}", "--python", venv, "seed/*", python_path="")
     assert r.returncode == 2 and r.stdout == "", r.stdout + r.stderr
     assert r.stderr.count("\n") == 1 and r.stderr.startswith("parity: " + message), r.stderr
+    assert r.stderr.rstrip().endswith(f"(in --python {venv})"), r.stderr  # where it was looked for
     r = parity("check-port", "--engine", f"micrograd:{module}", "--python", venv, "seed/*", python_path="")
     assert r.returncode == 2 and r.stderr.startswith("check-port: " + message), r.stderr
 

@@ -88,7 +88,8 @@ class MicrogradPort(Port):
         try:
             super().start()
         except EngineUnavailable as exc:
-            raise EngineUnavailable(self._fatal_line() or str(exc)) from None
+            fatal = self._fatal_line()
+            raise EngineUnavailable(f"{fatal} (in --python {self.python})" if fatal else str(exc)) from None
         self.grads = self.hello["grads"]
         self.intro = self.hello["line"]
 
