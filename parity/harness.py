@@ -482,8 +482,8 @@ class Run:
                 # contribution is 0.0 in torch's order and the tiny contribution in others, at any tolerance)
                 why = f"{entry.name} checks torch's order of summing, which --tolerance does not promise"
                 for case, tape in cases_of(entry):
-                    res.cases.append(CaseResult(Graph(entry.name, case, tape).name, "SKIP",
-                                                tuple(sorted({n.op for n in tape.nodes if n.op})), 0, why))
+                    graph = Graph(entry.name, case, tape)
+                    res.cases.append(CaseResult(graph.name, "SKIP", tuple(sorted(graph.ops)), 0, why))
             elif entry.kind == "training":
                 res.digest_portable = False  # it replays the reference's trajectory (weights from its gradients)
                 self._training(res, entry, h)

@@ -72,8 +72,8 @@ PROBES = {
 OPS = (*PROBES, "select")  # the spec's ops (micrograd_ref/ops.py) and the select pseudo-op
 PROBE_RTOL = 1e-6  # a float32 engine still has its ops found (the harness then reports its rounding)
 COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
-# the op tried when probing whether op nodes keep their gradient: c = f(a, b), d = f(c, a), d.backward()
 PROBE_LIMIT = 10.0  # seconds one step of the probe may take in its rehearsal before it is said to hang
+# the op tried when probing whether op nodes keep their gradient: c = f(a, b), d = f(c, a), d.backward()
 GRAD_PROBE_ORDER = ("add", "mul", "sub", "neg", "exp", "tanh", "sigmoid", "div", "pow_scalar", "relu", "log",
                     "pow", "maximum", "minimum")
 
@@ -311,13 +311,20 @@ class Adapter:
                 return f"{self.backward_name}() of {shown} raised {_why(exc)}"
         return None
 
+    def _skipped(self, op):
+        """True when op's probe is skipped (it crashed or hung a rehearsal): op is missing with why. Otherwise
+        the rehearsal is told that op's probe begins."""
+        if op in self.skip:
+            self.missing[op] = self.skip[op]
+            return True
+        self._step(op)
+        return False
+
     def _find(self, op, candidates, nothing):
         """Try (spelling, function) candidates in order; the first that works is the op. ``nothing``: why the
         op is missing when there is no candidate at all."""
-        if op in self.skip:
-            self.missing[op] = self.skip[op]
+        if self._skipped(op):
             return
-        self._step(op)
         first_why = None
         for spelling, fn in candidates:
             why = self._try(fn, spelling, PROBES[op])
@@ -363,10 +370,8 @@ class Adapter:
 
     def _probe_select(self):
         """select: builtin max/min/sorted and a < b etc. on the values, and with a plain number on either side."""
-        if "select" in self.skip:
-            self.missing["select"] = self.skip["select"]
+        if self._skipped("select"):
             return
-        self._step("select")
         name = self.cls.__name__
         if all(getattr(self.cls, d) is getattr(object, d) for d in ("__lt__", "__le__", "__gt__", "__ge__")):
             self.missing["select"] = "no comparison operators"
